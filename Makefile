@@ -1,0 +1,54 @@
+# ossupload: direct browser uploads to Alibaba Cloud OSS from Function Compute 3.0.
+# `make run` starts the local stack, `make test` runs every test.
+
+GO        ?= go
+FUNCTIONS := sign sts verify
+DIST      := build/dist
+HOST      := build/host
+LDFLAGS   := -s -w
+
+.PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser lint node-deps clean
+
+all: build
+
+## build: the three deployable binaries (static linux/amd64, named main, one folder each: build/dist/<fn>/main)
+build:
+	@for fn in $(FUNCTIONS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$fn/main ./functions/$$fn || exit 1; \
+	done
+	@ls -l $(DIST)/*/main
+
+## build-host: the same functions for this machine, run by the local stack
+build-host:
+	@for fn in $(FUNCTIONS); do \
+		CGO_ENABLED=0 $(GO) build -trimpath -o $(HOST)/$$fn/main ./functions/$$fn || exit 1; \
+	done
+
+## node-deps: what the demo page and the Node/browser tests need from npm (skipped without npm)
+node-deps:
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --prefix web --no-audit --no-fund --loglevel=error && \
+		npm ci --prefix tests --no-audit --no-fund --loglevel=error; \
+	else echo "npm not found: the demo page's ali-oss upload and the Node tests need Node.js (the rest works without it)"; fi
+
+## run: the local stack (OSS + STS emulators, FC runtime with the real binaries, demo page)
+run: build-host
+	@-$(MAKE) --no-print-directory node-deps
+	$(GO) run ./local -bin $(HOST)
+
+## test: every Go test (unit, conformance with the official SDKs, end to end on the local stack)
+test:
+	@-$(MAKE) --no-print-directory node-deps
+	$(GO) vet ./...
+	$(GO) test -count=1 ./...
+
+## test-browser: the demo page in headless Chromium (installs chromium and playwright-core if missing)
+test-browser: build-host
+	bash tests/browser/run.sh
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+
+clean:
+	rm -rf build .localstack
