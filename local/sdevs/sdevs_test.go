@@ -1,0 +1,77 @@
+package sdevs
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestLoadResolvesVarsEnvAndTemplates(t *testing.T) {
+	env := map[string]string{"OSS_BUCKET": "b1", "AUTH_JWT_SECRET": "s3cr3t"}
+	fns, err := Load("testdata/s.yaml", Resolver{
+		Getenv: func(k string) string { return env[k] },
+		Config: map[string]string{"AccountID": "123"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fns) != 2 {
+		t.Fatalf("got %d functions, want 2 (the fc3-domain resource is not a function)", len(fns))
+	}
+	sign, verify := fns[0], fns[1]
+	if sign.ID != "sign" || sign.Name != "demo-sign" || sign.Runtime != "go1" || sign.Handler != "main" ||
+		sign.MemoryMB != 128 || sign.TimeoutSec != 10 || sign.Role != "demo-sign-role" {
+		t.Errorf("sign = %+v", sign)
+	}
+	wantEnv := map[string]string{"OSS_BUCKET": "b1", "UPLOAD_PREFIX": "uploads/", "AUTH_JWT_SECRET": "s3cr3t"}
+	if !reflect.DeepEqual(sign.Env, wantEnv) {
+		t.Errorf("sign env = %v, want %v", sign.Env, wantEnv)
+	}
+	if len(sign.Triggers) != 1 || sign.Triggers[0].Type != "http" ||
+		!reflect.DeepEqual(sign.Triggers[0].Methods, []string{"GET", "POST", "OPTIONS"}) {
+		t.Errorf("sign triggers = %+v", sign.Triggers)
+	}
+	if verify.TimeoutSec != 0 {
+		t.Errorf("extend.ignore did not drop timeout: %d", verify.TimeoutSec)
+	}
+	tr := verify.Triggers[0]
+	if tr.Type != "oss" || tr.Prefix != "uploads/" || tr.Suffix != "" || len(tr.Events) != 2 {
+		t.Errorf("verify trigger = %+v", tr)
+	}
+}
+
+func TestEnvDefaultsApply(t *testing.T) {
+	fns, err := Load("testdata/s.yaml", Resolver{
+		Getenv: func(string) string { return "" },
+		Config: map[string]string{"AccountID": "123"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fns[0].Env["OSS_BUCKET"]; got != "" {
+		t.Errorf("unset env without default should be empty, got %q", got)
+	}
+}
+
+func TestUnknownExpressionsFail(t *testing.T) {
+	cases := map[string]string{
+		"unknown var":    "${vars.nope}",
+		"unknown func":   "${file('./x')}",
+		"unknown config": "${config('AccessKeySecret')}",
+	}
+	for name, expr := range cases {
+		t.Run(name, func(t *testing.T) {
+			doc := "edition: 3.0.0\nresources:\n  f:\n    component: fc3\n    props:\n      functionName: \"" + expr + "\"\n"
+			_, err := Parse([]byte(doc), Resolver{Getenv: func(string) string { return "" }, Config: map[string]string{"AccountID": "1"}})
+			if err == nil || !strings.Contains(err.Error(), "resources.f.props.functionName") {
+				t.Fatalf("err = %v, want an error naming the property", err)
+			}
+		})
+	}
+}
+
+func TestRejectsOldEdition(t *testing.T) {
+	if _, err := Parse([]byte("edition: 1.0.0\n"), Resolver{}); err == nil {
+		t.Fatal("edition 1.0.0 accepted")
+	}
+}
