@@ -1,0 +1,97 @@
+// Package devpage serves the local stack's demo page: the static files of
+// web/, the browser build of ali-oss from web/node_modules (no CDN), the
+// page's configuration, and a development sign-in that mints a JWT for any
+// well-formed user id. It exists only in the local stack; nothing deployed
+// imports it.
+package devpage
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+)
+
+// Config is what the page needs to know.
+type Config struct {
+	// Root is the web/ folder.
+	Root string
+	// SignURL and STSURL are the HTTP trigger URLs of the functions.
+	SignURL, STSURL string
+	Bucket, Region  string
+	// MintToken returns a development JWT for user.
+	MintToken func(user string) (string, error)
+}
+
+// aliOSSBundle is where `npm ci --prefix web` puts the browser build.
+const aliOSSBundle = "node_modules/ali-oss/dist/aliyun-oss-sdk.min.js"
+
+var userID = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
+
+// New returns the page's handler.
+func New(cfg Config) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]any{
+			"signUrl":    cfg.SignURL,
+			"stsUrl":     cfg.STSURL,
+			"bucket":     cfg.Bucket,
+			"region":     cfg.Region,
+			"aliOSSPath": "/vendor/aliyun-oss-sdk.min.js",
+		})
+	})
+	mux.HandleFunc("POST /dev/token", func(w http.ResponseWriter, r *http.Request) {
+		var req struct {
+			User string `json:"user"`
+		}
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4096))
+		if err := dec.Decode(&req); err != nil {
+			writeError(w, http.StatusBadRequest, "invalid_request", "send JSON {\"user\":\"<id>\"}")
+			return
+		}
+		if !userID.MatchString(req.User) || req.User == "." || req.User == ".." {
+			writeError(w, http.StatusBadRequest, "invalid_request", "user ids are 1 to 64 of A-Z a-z 0-9 . _ @ -")
+			return
+		}
+		tok, err := cfg.MintToken(req.User)
+		if err != nil {
+			writeError(w, http.StatusInternalServerError, "internal", "could not mint a development token")
+			return
+		}
+		w.Header().Set("Cache-Control", "no-store")
+		writeJSON(w, http.StatusOK, map[string]string{"token": tok, "user": req.User})
+	})
+	mux.HandleFunc("GET /vendor/aliyun-oss-sdk.min.js", func(w http.ResponseWriter, r *http.Request) {
+		p := filepath.Join(cfg.Root, aliOSSBundle)
+		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+			w.WriteHeader(http.StatusNotFound)
+			_, _ = w.Write([]byte("/* ali-oss is not installed: run `npm ci --prefix web` (make run does it when Node.js is present) */\n"))
+			return
+		}
+		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
+		http.ServeFile(w, r, p)
+	})
+	static := http.FileServer(http.Dir(cfg.Root))
+	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/", "/index.html", "/app.js", "/style.css":
+			static.ServeHTTP(w, r)
+		default:
+			http.NotFound(w, r) // node_modules and package files are not the page's business
+		}
+	})
+	return mux
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]any{"error": map[string]string{"code": code, "message": msg}})
+}

@@ -1,0 +1,178 @@
+// The demo page of the local stack. Plain browser JavaScript, no build step.
+// It talks to three things: the local stack's dev endpoints (/config.json,
+// /dev/token), the sign and sts functions' HTTP triggers, and OSS itself.
+'use strict';
+
+const state = { config: null, token: null, user: null };
+const $ = (id) => document.getElementById(id);
+
+async function main() {
+  state.config = await (await fetch('/config.json')).json();
+  $('signin-form').addEventListener('submit', signIn);
+  $('post-upload').addEventListener('click', () => uploadByForm().catch(showError('form')));
+  $('mp-upload').addEventListener('click', () => uploadWithAliOSS().catch(showError('ali-oss')));
+  if (typeof OSS === 'undefined') {
+    const warn = $('alioss-missing');
+    warn.hidden = false;
+    warn.textContent = 'ali-oss is not installed, so this part is disabled. Install Node.js and npm, then run `make run` again ' +
+      '(it runs `npm ci --prefix web`). The form upload above works without it.';
+  }
+}
+
+async function signIn(ev) {
+  ev.preventDefault();
+  const user = $('user').value.trim();
+  const res = await fetch('/dev/token', {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ user }),
+  });
+  const body = await res.json();
+  if (!res.ok) { $('whoami').textContent = body.error ? body.error.message : 'sign-in failed'; return; }
+  state.token = body.token;
+  state.user = user;
+  $('whoami').textContent = 'signed in as ' + user;
+  $('post-upload').disabled = false;
+  $('mp-upload').disabled = typeof OSS === 'undefined';
+}
+
+function authHeaders(extra) {
+  return Object.assign({ Authorization: 'Bearer ' + state.token }, extra || {});
+}
+
+async function callFunction(url, payload) {
+  const res = await fetch(url, {
+    method: 'POST', headers: authHeaders({ 'Content-Type': 'application/json' }), body: JSON.stringify(payload || {}),
+  });
+  const body = await res.json().catch(() => ({}));
+  if (!res.ok) {
+    const msg = body.error ? body.error.code + ': ' + body.error.message : 'HTTP ' + res.status;
+    throw new Error(msg);
+  }
+  return body;
+}
+
+// --- PostObject: sign, then POST the form straight to OSS -----------------
+async function uploadByForm() {
+  const file = $('post-file').files[0];
+  if (!file) throw new Error('choose a file first');
+  const signed = await callFunction(state.config.signUrl, {
+    filename: file.name, contentType: file.type || 'application/octet-stream', size: file.size,
+  });
+  const row = addRow('form', signed.key, file.size);
+  const form = new FormData();
+  for (const [name, value] of Object.entries(signed.fields)) form.append(name, value);
+  form.append('file', file); // must be the last field
+  await new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open(signed.method || 'POST', signed.url);
+    xhr.upload.onprogress = (e) => { if (e.lengthComputable) $('post-progress').value = (100 * e.loaded) / e.total; };
+    xhr.onload = () => (xhr.status >= 200 && xhr.status < 300 ? resolve() : reject(new Error(ossError(xhr.responseText, xhr.status))));
+    xhr.onerror = () => reject(new Error('network error talking to OSS'));
+    xhr.send(form);
+  });
+  $('post-progress').value = 100;
+  pollVerdict(row, signed.key);
+}
+
+// --- ali-oss multipart with STS credentials --------------------------------
+async function fetchCredentials() {
+  return callFunction(state.config.stsUrl, {});
+}
+
+async function uploadWithAliOSS() {
+  const file = $('mp-file').files[0];
+  if (!file) throw new Error('choose a file first');
+  const creds = await fetchCredentials();
+  const client = new OSS({
+    region: creds.region,
+    bucket: creds.bucket,
+    endpoint: creds.endpoint,
+    sldEnable: creds.sldEnable,
+    secure: creds.endpoint ? creds.endpoint.startsWith('https:') : true,
+    accessKeyId: creds.accessKeyId,
+    accessKeySecret: creds.accessKeySecret,
+    stsToken: creds.stsToken,
+    refreshSTSToken: async () => {
+      const c = await fetchCredentials();
+      return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, stsToken: c.stsToken };
+    },
+    refreshSTSTokenInterval: 300000,
+  });
+  const key = creds.dir + datePath() + randomHex(8) + '-' + safeName(file.name);
+  const row = addRow('ali-oss', key, file.size);
+  await client.multipartUpload(key, file, {
+    partSize: 1024 * 1024,
+    parallel: 4,
+    mime: file.type || 'application/octet-stream',
+    progress: (p) => { $('mp-progress').value = 100 * p; },
+  });
+  $('mp-progress').value = 100;
+  pollVerdict(row, key);
+}
+
+// --- verdicts ----------------------------------------------------------------
+async function pollVerdict(row, key) {
+  const cell = row.querySelector('.verdict');
+  for (let i = 0; i < 120; i++) {
+    const url = state.config.signUrl.replace(/\/$/, '') + '/status?key=' + encodeURIComponent(key);
+    const res = await fetch(url, { headers: authHeaders() });
+    const body = await res.json().catch(() => ({}));
+    if (res.ok && body.status && body.status !== 'pending') {
+      setVerdict(cell, body.status, body.reason);
+      return;
+    }
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  setVerdict(cell, 'pending', 'no verdict after 60 s: is the verify function running?');
+}
+
+function setVerdict(cell, status, reason) {
+  cell.dataset.status = status;
+  cell.className = 'verdict ' + status;
+  cell.textContent = reason ? status + ' (' + reason + ')' : status;
+}
+
+function addRow(way, key, size) {
+  const tr = document.createElement('tr');
+  tr.dataset.way = way;
+  tr.innerHTML = '<td></td><td></td><td></td><td class="verdict pending" data-status="pending">pending</td>';
+  tr.children[0].textContent = way;
+  tr.children[1].textContent = key;
+  tr.children[2].textContent = size.toLocaleString() + ' B';
+  document.querySelector('#uploads tbody').prepend(tr);
+  return tr;
+}
+
+function showError(way) {
+  return (err) => {
+    const tr = addRow(way, '—', 0);
+    const cell = tr.querySelector('.verdict');
+    cell.className = 'verdict error';
+    cell.dataset.status = 'error';
+    cell.textContent = err.message;
+  };
+}
+
+function ossError(xml, status) {
+  const code = /<Code>([^<]*)<\/Code>/.exec(xml || '');
+  const msg = /<Message>([^<]*)<\/Message>/.exec(xml || '');
+  return code ? code[1] + ': ' + (msg ? msg[1] : '') : 'OSS answered HTTP ' + status;
+}
+
+function datePath() {
+  const d = new Date();
+  const p = (n) => String(n).padStart(2, '0');
+  return d.getUTCFullYear() + '/' + p(d.getUTCMonth() + 1) + '/' + p(d.getUTCDate()) + '/';
+}
+
+function randomHex(bytes) {
+  const a = new Uint8Array(bytes);
+  crypto.getRandomValues(a);
+  return Array.from(a, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function safeName(name) {
+  const cleaned = name.replace(/[^\p{L}\p{N}._-]+/gu, '-').replace(/^[.-]+/, '').slice(0, 120);
+  return cleaned || 'file';
+}
+
+main();
