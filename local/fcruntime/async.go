@@ -1,0 +1,89 @@
+package fcruntime
+
+import (
+	"context"
+	"errors"
+)
+
+// InvokeAsync queues an asynchronous invocation of fn and returns its
+// request id at once. Like FC's async queue it retries a failed
+// invocation (function error, timeout, crash) up to the function's
+// MaxAsyncRetries times, waiting Config.AsyncBackoff(n) before retry n and
+// sending x-fc-retry-count n; all attempts share the request id. The final
+// failure is logged (and reported to Config.AsyncDone). The error is
+// non-nil only when fn is unknown or the runtime is closed.
+func (rt *Runtime) InvokeAsync(fn string, event []byte) (string, error) {
+	in, err := rt.instance(fn)
+	if err != nil {
+		return "", err
+	}
+	rt.mu.Lock()
+	if rt.shut {
+		rt.mu.Unlock()
+		return "", ErrClosed
+	}
+	rt.async.Add(1)
+	rt.mu.Unlock()
+	id := rt.newRequestID()
+	event = append([]byte(nil), event...)
+	go func() {
+		defer rt.async.Done()
+		rt.runAsync(in, id, event)
+	}()
+	return id, nil
+}
+
+func (rt *Runtime) runAsync(in *instance, id string, event []byte) {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-rt.closed:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	var err error
+	attempts := 0
+	for attempt := 0; attempt <= in.fn.MaxAsyncRetries; attempt++ {
+		if attempt > 0 && !sleep(rt.cfg.AsyncBackoff(attempt), rt.closed) {
+			err = ErrClosed
+			break
+		}
+		_, err = rt.invoke(ctx, in.fn.Name, event, id, attempt)
+		attempts++
+		if err == nil || errors.Is(err, ErrClosed) || errors.Is(err, ErrFunctionNotFound) {
+			break
+		}
+		if attempt < in.fn.MaxAsyncRetries {
+			rt.log.Warn("async invocation failed; will retry", "function", in.fn.Name, "requestId", id, "retryCount", attempt, "error", err.Error())
+		}
+	}
+	if err != nil && !errors.Is(err, ErrClosed) {
+		rt.log.Error("async invocation failed for good", "function", in.fn.Name, "requestId", id, "attempts", attempts, "error", err.Error())
+	}
+	if rt.cfg.AsyncDone != nil {
+		rt.cfg.AsyncDone(AsyncResult{Function: in.fn.Name, RequestID: id, Attempts: attempts, Err: err})
+	}
+}
+
+// AsyncSink delivers payloads (such as OSS event notifications) to a
+// function asynchronously; it satisfies ossevents.Sink.
+type AsyncSink struct {
+	rt *Runtime
+	fn string
+}
+
+// Sink returns a sink whose deliveries invoke fn asynchronously.
+func (rt *Runtime) Sink(fn string) *AsyncSink { return &AsyncSink{rt: rt, fn: fn} }
+
+// Deliver queues payload as an asynchronous invocation and returns nil
+// once accepted, as FC's async queue does; the function's own failures are
+// retried by the runtime, not by the caller.
+func (s *AsyncSink) Deliver(ctx context.Context, payload []byte) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	_, err := s.rt.InvokeAsync(s.fn, payload)
+	return err
+}
