@@ -132,7 +132,7 @@ func httpHandle(raw json.RawMessage, fctx *fccontext.FcContext) (*events.HTTPTri
 		}
 	}
 	out, err := json.Marshal(map[string]any{
-		"event": ev, "body": string(body), "fcRequestId": fctx.RequestID,
+		"event": ev, "body": body, "fcRequestId": fctx.RequestID,
 	})
 	if err != nil {
 		return nil, err
