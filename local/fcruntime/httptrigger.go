@@ -135,6 +135,12 @@ func (rt *Runtime) HTTPTrigger(fn string) http.Handler {
 		}
 		payload, err := rt.invoke(r.Context(), fn, event, id, 0)
 		if err != nil {
+			if r.Context().Err() != nil {
+				return // the client left; nobody to answer
+			}
+			if !isFunctionError(err) {
+				rt.log.Error("HTTP trigger invocation failed", "function", fn, "requestId", id, "error", err.Error())
+			}
 			writeAPIError(w, id, err)
 			return
 		}

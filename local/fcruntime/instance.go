@@ -45,9 +45,25 @@ type instance struct {
 	fn    Function
 	queue chan *invocation
 
-	mu      sync.Mutex
-	cur     *process      // nil between processes
-	changed chan struct{} // closed and replaced when cur changes
+	mu       sync.Mutex
+	cur      *process      // nil between processes
+	changed  chan struct{} // closed and replaced when cur changes
+	startErr error         // why the last start failed, or the last exit
+}
+
+func (in *instance) setStartErr(err error) {
+	in.mu.Lock()
+	in.startErr = err
+	in.mu.Unlock()
+}
+
+func (in *instance) startError() error {
+	in.mu.Lock()
+	defer in.mu.Unlock()
+	if in.startErr == nil {
+		return errors.New("no start attempt finished")
+	}
+	return in.startErr
 }
 
 func newInstance(rt *Runtime, f Function) *instance {
@@ -242,6 +258,7 @@ func (in *instance) supervise(p *process) {
 			}
 			crashes++
 			wait = in.rt.cfg.RestartBackoff(crashes)
+			in.setStartErr(fmt.Errorf("instance exited: %w", p.exitErr))
 			in.rt.log.Warn("function process exited; restarting", "function", in.fn.Name, "error", p.exitErr.Error(), "restartIn", wait.String())
 		}
 		for {
@@ -253,6 +270,7 @@ func (in *instance) supervise(p *process) {
 				p = np
 				break
 			}
+			in.setStartErr(err)
 			crashes++
 			wait = in.rt.cfg.RestartBackoff(crashes)
 			in.rt.log.Error("function process cannot start", "function", in.fn.Name, "error", err.Error(), "retryIn", wait.String())
@@ -327,6 +345,16 @@ func (in *instance) run(v *invocation) {
 		v.finish(nil, err)
 		return
 	}
+	wctx, cancel := context.WithTimeout(v.ctx, in.rt.cfg.StartTimeout)
+	p, err := in.live(wctx)
+	cancel()
+	if err != nil {
+		if v.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("function %s: no instance started within %s: %w", in.fn.Name, in.rt.cfg.StartTimeout, in.startError())
+		}
+		v.finish(nil, err)
+		return
+	}
 	if in.fn.Credentials != nil {
 		c, err := in.fn.Credentials(v.ctx)
 		if err != nil {
@@ -334,11 +362,6 @@ func (in *instance) run(v *invocation) {
 			return
 		}
 		v.creds = c
-	}
-	p, err := in.live(v.ctx)
-	if err != nil {
-		v.finish(nil, err)
-		return
 	}
 	select {
 	case p.handoff <- v:

@@ -42,6 +42,9 @@ type Config struct {
 	RestartBackoff func(crashes int) time.Duration
 	// StopGrace is how long Close waits after SIGTERM before SIGKILL. Default 2s.
 	StopGrace time.Duration
+	// StartTimeout bounds how long a queued invocation waits for a
+	// running instance (after a crash, while restarts fail). Default 30s.
+	StartTimeout time.Duration
 	// QueueSize bounds the invocations waiting per function. Default 1000.
 	QueueSize int
 	// AsyncDone, if set, is called when an asynchronous invocation ends
@@ -87,6 +90,9 @@ func New(cfg Config, fns ...Function) (*Runtime, error) {
 	}
 	if cfg.StopGrace <= 0 {
 		cfg.StopGrace = 2 * time.Second
+	}
+	if cfg.StartTimeout <= 0 {
+		cfg.StartTimeout = 30 * time.Second
 	}
 	if cfg.QueueSize <= 0 {
 		cfg.QueueSize = 1000

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -388,5 +389,28 @@ func TestAddRejectsBadFunctions(t *testing.T) {
 		if err := rt.Add(fn); err == nil {
 			t.Errorf("%s: accepted", name)
 		}
+	}
+}
+
+func TestRestartFailureFailsQueuedInvocation(t *testing.T) {
+	var calls atomic.Int32
+	fn := testFunction("norestart")
+	fn.Credentials = func(context.Context) (Credentials, error) {
+		// 1: first start, 2: the crashing invocation, then the role breaks.
+		if calls.Add(1) > 2 {
+			return Credentials{}, errors.New("role cannot be assumed")
+		}
+		return Credentials{"AK", "SK", "TOK"}, nil
+	}
+	rt, out := newRuntime(t, Config{StartTimeout: 300 * time.Millisecond}, fn)
+	if _, err := invoke(t, rt, "norestart", `{"action":"exit","code":3}`); !isFunctionError(err) {
+		t.Fatalf("crash: %v", err)
+	}
+	_, err := invoke(t, rt, "norestart", `{}`)
+	if err == nil || isFunctionError(err) || !strings.Contains(err.Error(), "role cannot be assumed") {
+		t.Errorf("got %v, want the start failure", err)
+	}
+	if !strings.Contains(out.String(), "cannot start") {
+		t.Errorf("start failure not logged")
 	}
 }
