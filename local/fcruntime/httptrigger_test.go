@@ -7,6 +7,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
+
+	"github.com/aliyun/fc-runtime-go-sdk/events"
 )
 
 // triggerEcho mirrors what testdata/fn answers to an HTTP trigger event:
@@ -148,5 +151,37 @@ func TestWriteHTTPResponseRejectsNonTriggerResults(t *testing.T) {
 	writeHTTPResponse(w, "id", []byte(`{"headers":{"X-A":"1","Content-Length":"999"},"body":"plain"}`))
 	if w.Code != 200 || w.Body.String() != "plain" || w.Header().Get("X-A") != "1" || w.Header().Get("Content-Length") != "5" {
 		t.Errorf("plain body: %d %v %q", w.Code, w.Header(), w.Body)
+	}
+}
+
+func TestNewHTTPEventMatchesDocumentedShape(t *testing.T) {
+	// Values from the FC3 HTTP trigger event sample (fc3-deploy-and-runtime
+	// reference §4.3, after
+	// https://www.alibabacloud.com/help/en/functioncompute/fc/http-trigger-invoking-function).
+	r := httptest.NewRequest(http.MethodPost, "http://abc123.cn-hangzhou.fcapp.run/sign?name=photo.jpg&tag=x&tag=y", nil)
+	r.RemoteAddr = "203.0.113.7:5555"
+	r.Header.Set("Content-Type", "application/json")
+	r.Header.Add("X-Multi", "a")
+	r.Header.Add("X-Multi", "b")
+	r.Header.Set("User-Agent", "curl/8.5.0")
+	now := time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC)
+	ev := NewHTTPEvent(r, []byte(`{"k":1}`), "1-6700aaaa-0123456789abcdef", "1234567890123456", now)
+	got, err := json.Marshal(ev)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"version":"v1","rawPath":"/sign","body":"eyJrIjoxfQ==","isBase64Encoded":true,` +
+		`"headers":{"Content-Type":"application/json","Host":"abc123.cn-hangzhou.fcapp.run","User-Agent":"curl/8.5.0","X-Multi":"a,b"},` +
+		`"queryParameters":{"name":"photo.jpg","tag":"x,y"},` +
+		`"requestContext":{"accountId":"1234567890123456","domainName":"abc123.cn-hangzhou.fcapp.run","domainPrefix":"abc123",` +
+		`"http":{"method":"POST","path":"/sign","protocol":"HTTP/1.1","sourceIp":"203.0.113.7","userAgent":"curl/8.5.0"},` +
+		`"requestId":"1-6700aaaa-0123456789abcdef","time":"2024-10-01T08:00:00Z","timeEpoch":"1727769600000"}}`
+	if string(got) != want {
+		t.Errorf("event\n got %s\nwant %s", got, want)
+	}
+	// And the SDK's own type reads it.
+	var sdk events.HTTPTriggerEvent
+	if err := json.Unmarshal(got, &sdk); err != nil || *sdk.TriggerContext.Http.SourceIp != "203.0.113.7" || (*sdk.QueryParameters)["tag"] != "x,y" {
+		t.Errorf("events.HTTPTriggerEvent: %v", err)
 	}
 }

@@ -414,3 +414,45 @@ func TestRestartFailureFailsQueuedInvocation(t *testing.T) {
 		t.Errorf("start failure not logged")
 	}
 }
+
+func TestCloseKillsGrandchildren(t *testing.T) {
+	if _, err := exec.LookPath("sleep"); err != nil {
+		t.Skip("no sleep(1) here")
+	}
+	rt, _ := newRuntime(t, Config{}, testFunction("spawner"))
+	out, err := rt.Invoke(context.Background(), "spawner", []byte(`{"action":"spawn"}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pids struct{ ChildPid, Pid int }
+	if err := json.Unmarshal(out, &pids); err != nil || pids.ChildPid == 0 {
+		t.Fatalf("%s: %v", out, err)
+	}
+	if !alive(pids.ChildPid) {
+		t.Fatalf("grandchild %d not running", pids.ChildPid)
+	}
+	rt.Close()
+	// The grandchild is not ours to reap: once killed it is a zombie of
+	// the (dead) function process, re-parented to init; wait for it to go.
+	deadline := time.Now().Add(5 * time.Second)
+	for alive(pids.ChildPid) && !isZombie(pids.ChildPid) {
+		if time.Now().After(deadline) {
+			t.Fatalf("grandchild %d survived Close", pids.ChildPid)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	if alive(pids.Pid) {
+		t.Errorf("function process %d survived Close", pids.Pid)
+	}
+}
+
+// isZombie reports whether pid has exited but not been reaped (Linux /proc).
+func isZombie(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true // gone
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+}

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
@@ -72,6 +73,12 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 		time.Sleep(d)
 	case "exit":
 		os.Exit(ev.Code)
+	case "spawn": // a grandchild that outlives nothing: Close must take it down too
+		cmd := exec.Command("sleep", "60")
+		if err := cmd.Start(); err != nil {
+			return nil, err
+		}
+		return map[string]int{"childPid": cmd.Process.Pid, "pid": os.Getpid()}, nil
 	case "failUntil":
 		if fctx.RetryCount < ev.N {
 			return nil, fmt.Errorf("retry %d < %d", fctx.RetryCount, ev.N)
