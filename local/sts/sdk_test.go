@@ -194,7 +194,9 @@ func wantServerError(t *testing.T, err error, status int, code, message string) 
 
 func TestSDKErrors(t *testing.T) {
 	_, host := sdkSetup(t)
-	dev := func() *alists.Client { return devClient(t, "LTAI5tDevKey000000000001", "devSecret0000000000000000000001") }
+	dev := func() *alists.Client {
+		return devClient(t, "LTAI5tDevKey000000000001", "devSecret0000000000000000000001")
+	}
 	pad := strings.Repeat("a", 1024)
 	for _, c := range []struct {
 		name    string
