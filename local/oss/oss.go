@@ -1,0 +1,279 @@
+// Package oss is a local emulator of Alibaba Cloud Object Storage Service
+// (OSS) as an http.Handler, faithful enough that the unmodified official
+// clients (aliyun-oss-go-sdk, ali-oss) work against it: path-style and
+// virtual-host addressing; V1 and V4 header signatures, V1 and V4 presigned
+// URLs and PostObject form authentication, with the date and STS token
+// rules of the real service; RAM authorisation of every request through the
+// identity store; objects (put, get with ranges, head, delete, copy, list,
+// tagging), multipart uploads, bucket CORS, event notifications; ETags,
+// CRC-64 headers and error documents as OSS sends them. Bodies stream
+// through a pluggable Store (on disk by default) and never sit in memory.
+package oss
+
+import (
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/ossupload/ossupload/local/iam"
+)
+
+// Config configures a Server.
+type Config struct {
+	// Region is the emulated region (e.g. "cn-hangzhou"); V4 scopes must name it.
+	Region string
+	// Store holds buckets and objects; nil means a DiskStore at DataDir.
+	Store   Store
+	DataDir string
+	// IAM resolves AccessKeys and evaluates RAM policies.
+	IAM *iam.Store
+	// Now is the clock (default time.Now).
+	Now func() time.Time
+	// Events, when set, receives an event per created or removed object.
+	Events Publisher
+	Logger *slog.Logger
+}
+
+// Server is the OSS emulator. It is an http.Handler.
+type Server struct {
+	region string
+	store  Store
+	ids    Identities
+	now    func() time.Time
+	events Publisher
+	log    *slog.Logger
+}
+
+// New validates cfg and builds a Server.
+func New(cfg Config) (*Server, error) {
+	if cfg.IAM == nil {
+		return nil, errors.New("oss: Config.IAM is required")
+	}
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.Store == nil {
+		if cfg.DataDir == "" {
+			return nil, errors.New("oss: Config.Store or Config.DataDir is required")
+		}
+		st, err := NewDiskStore(cfg.DataDir, cfg.Now)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Store = st
+	}
+	return &Server{region: cfg.Region, store: cfg.Store, ids: cfg.IAM, now: cfg.Now, events: cfg.Events, log: cfg.Logger}, nil
+}
+
+// CreateBucket creates a bucket (or replaces its CORS rules); idempotent.
+func (s *Server) CreateBucket(name string, cors []CORSRule) error {
+	if !ValidBucketName(name) {
+		return fmt.Errorf("oss: invalid bucket name %q", name)
+	}
+	return s.store.PutBucket(Bucket{Name: name, CORS: cors})
+}
+
+// newRequestID returns 24 upper-case hex characters, like OSS request ids.
+func newRequestID() string {
+	b := make([]byte, 12)
+	if _, err := rand.Read(b); err != nil {
+		panic(err)
+	}
+	return strings.ToUpper(hex.EncodeToString(b))
+}
+
+// resolve finds bucket and key: path style (/bucket/key) when the Host is
+// the emulator's own authority (an IP literal, localhost, a dot-less name,
+// or a bare oss-<region> endpoint), else virtual host, the bucket being the
+// first DNS label (<bucket>.localhost:9000, <bucket>.oss-cn-hangzhou.aliyuncs.com).
+// The key comes from the decoded path, so "%2F" is a slash.
+func resolve(host, path string) (bucket, key string) {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	h = strings.ToLower(strings.TrimSuffix(h, "."))
+	path = strings.TrimPrefix(path, "/")
+	label, rest, dotted := strings.Cut(h, ".")
+	pathStyle := !dotted || h == "localhost" || net.ParseIP(strings.Trim(h, "[]")) != nil ||
+		(strings.HasPrefix(label, "oss-") && rest == "aliyuncs.com")
+	if pathStyle {
+		bucket, key, _ = strings.Cut(path, "/")
+		return bucket, key
+	}
+	return label, path
+}
+
+// sourceIP is the client address without the port.
+func sourceIP(r *http.Request) string {
+	if h, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return h
+	}
+	return r.RemoteAddr
+}
+
+// request is the per-request state handed to operation handlers.
+type request struct {
+	r         *http.Request
+	id        string
+	bucket    string
+	key       string
+	now       time.Time
+	principal *iam.Principal
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rq := &request{r: r, id: newRequestID(), now: s.now()}
+	rq.bucket, rq.key = resolve(r.Host, r.URL.Path)
+	h := w.Header()
+	h.Set("x-oss-request-id", rq.id)
+	h.Set("Server", "AliyunOSS")
+	h.Set("Date", rq.now.UTC().Format(http.TimeFormat))
+	err := s.serve(w, rq)
+	if err == nil {
+		return
+	}
+	var oe *Error
+	if !errors.As(err, &oe) {
+		s.log.Error("oss: internal error", "requestId", rq.id, "method", r.Method, "bucket", rq.bucket, "err", err)
+		oe = errInternal()
+	} else {
+		s.log.Info("oss: request failed", "requestId", rq.id, "method", r.Method, "bucket", rq.bucket, "code", oe.Code)
+	}
+	writeError(w, r, rq.id, oe)
+}
+
+// serve routes one request; errors are written by ServeHTTP.
+func (s *Server) serve(w http.ResponseWriter, rq *request) error {
+	r := rq.r
+	if rq.bucket == "" {
+		return errMethodNotAllowed()
+	}
+	if !ValidBucketName(rq.bucket) {
+		return newError(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.", "")
+	}
+	b, err := s.store.GetBucket(rq.bucket)
+	if errors.Is(err, ErrNotFound) {
+		return errNoSuchBucket()
+	}
+	if err != nil {
+		return err
+	}
+	if r.Method == http.MethodOptions {
+		return preflight(w, r, b)
+	}
+	applyCORS(w.Header(), r, b)
+	if r.Method == http.MethodPost && rq.key == "" && isMultipartForm(r) {
+		return s.postObject(w, rq, b)
+	}
+	if rq.principal, err = s.authenticate(authRequest{r: r, bucket: rq.bucket, key: rq.key, now: rq.now}); err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	if rq.key == "" {
+		switch {
+		case r.Method == http.MethodGet && len(q) == len(listParams(q)):
+			return s.listObjects(w, rq)
+		case r.Method == http.MethodPost && len(q) == 0:
+			return newError(http.StatusBadRequest, "RequestIsNotMultiPartContent", "Bucket POST must be of the enclosure-type multipart/form-data", "")
+		}
+		return errNotImplemented()
+	}
+	switch r.Method {
+	case http.MethodPut:
+		switch {
+		case q.Has("uploadId"):
+			return s.uploadPart(w, rq)
+		case q.Has("tagging"):
+			return s.putTagging(w, rq)
+		case len(subResourcesOf(q)) > 0:
+			return errNotImplemented()
+		case r.Header.Get("x-oss-copy-source") != "":
+			return s.copyObject(w, rq)
+		}
+		return s.putObject(w, rq)
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case r.Method == http.MethodGet && q.Has("uploadId"):
+			return s.listParts(w, rq)
+		case r.Method == http.MethodGet && q.Has("tagging"):
+			return s.getTagging(w, rq)
+		case q.Has("objectMeta") || !hasOtherSubResources(q):
+			return s.getObject(w, rq)
+		}
+		return errNotImplemented()
+	case http.MethodDelete:
+		switch {
+		case q.Has("uploadId"):
+			return s.abortUpload(w, rq)
+		case q.Has("tagging"):
+			return s.deleteTagging(w, rq)
+		case len(subResourcesOf(q)) > 0:
+			return errNotImplemented()
+		}
+		return s.deleteObject(w, rq)
+	case http.MethodPost:
+		switch {
+		case q.Has("uploads"):
+			return s.initiateUpload(w, rq)
+		case q.Has("uploadId"):
+			return s.completeUpload(w, rq)
+		}
+		return errNotImplemented()
+	}
+	return errMethodNotAllowed()
+}
+
+// subResourcesOf lists the sub-resource parameters present, other than the
+// authentication ones.
+func subResourcesOf(q map[string][]string) []string {
+	var out []string
+	for k := range q {
+		if subResources[k] && k != "security-token" {
+			out = append(out, k)
+		}
+	}
+	return out
+}
+
+// hasOtherSubResources: a GET/HEAD with a sub-resource this emulator does not
+// serve (response-* overrides and versionId are fine).
+func hasOtherSubResources(q map[string][]string) bool {
+	for _, k := range subResourcesOf(q) {
+		if !strings.HasPrefix(k, "response-") && k != "versionId" {
+			return true
+		}
+	}
+	return false
+}
+
+// listParams picks the parameters a ListObjects request may carry.
+func listParams(q map[string][]string) []string {
+	var out []string
+	for k := range q {
+		switch k {
+		case "prefix", "marker", "max-keys", "delimiter", "encoding-type", "list-type", "continuation-token", "start-after", "fetch-owner",
+			"OSSAccessKeyId", "Expires", "Signature", "security-token":
+			out = append(out, k)
+		default:
+			if strings.HasPrefix(k, "x-oss-") {
+				out = append(out, k)
+			}
+		}
+	}
+	return out
+}
+
+func isMultipartForm(r *http.Request) bool {
+	ct := strings.ToLower(r.Header.Get("Content-Type"))
+	return strings.HasPrefix(ct, "multipart/form-data")
+}
