@@ -23,7 +23,7 @@ var (
 	chainARN    = iam.RoleARN("chain")
 )
 
-func mustPolicy(t *testing.T, doc string) iam.Policy {
+func mustPolicy(t testing.TB, doc string) iam.Policy {
 	t.Helper()
 	p, err := iam.ParsePolicy([]byte(doc))
 	if err != nil {
@@ -34,7 +34,7 @@ func mustPolicy(t *testing.T, doc string) iam.Policy {
 
 // newStore: "dev" may assume uploader and chain; "stranger" holds
 // sts:AssumeRole but no role trusts it; uploader also trusts chain sessions.
-func newStore(t *testing.T, now func() time.Time) *iam.Store {
+func newStore(t testing.TB, now func() time.Time) *iam.Store {
 	t.Helper()
 	s, err := iam.NewStore("", now)
 	if err != nil {
