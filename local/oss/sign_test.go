@@ -131,7 +131,7 @@ func TestVerifyV4HeaderVectors(t *testing.T) {
 func TestVerifyV4URLVectors(t *testing.T) {
 	tests := []struct {
 		name, date, extra, want string
-		additional             bool
+		additional              bool
 	}{
 		{"plain", "20231217T025437Z", "", "a39966c61718be0d5b14e668088b3fa07601033f6518ac7b523100014269c0fe", false},
 		{"token", "20231217T035628Z", "x-oss-security-token=token", "3817ac9d206cd6dfc90f1c09c00be45005602e55898f26f5ddb06d7892e1f8b5", false},
