@@ -9,7 +9,9 @@
 // hold a matching Allow; anything else is an implicit deny. A RAM user has
 // one group (its policies); an STS session has the role's policies and, when
 // AssumeRole was given one, the session policy as a second group, so the
-// session may do exactly role ∩ session policy.
+// session may do exactly role ∩ session policy. Role policies are read when
+// the session is looked up, so changing a role (AddRole again) changes its
+// live sessions, as in RAM.
 //
 // Expiry: Lookup of an STS AccessKeyId whose session has expired returns the
 // full Principal (including Expiration and SecurityToken) together with an

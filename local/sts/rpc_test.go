@@ -136,6 +136,9 @@ func TestTransports(t *testing.T) {
 		r.wantOK(r.send(where, signed("POST", r.params(), devSecret)))
 	}
 	r.wantOK(r.send("get", signed("GET", r.params(), devSecret)))
+	ext := r.params()
+	ext.Set("ExternalId", "abc:def/ghi@jkl")
+	r.wantOK(r.send("query", signed("POST", ext, devSecret)))
 	// The method is signed: a POST signature does not pass as GET.
 	r.wantError(r.send("get", signed("POST", r.params(), devSecret)), 400, "SignatureDoesNotMatch")
 
@@ -273,6 +276,8 @@ func TestGatewayChecks(t *testing.T) {
 		{"SignatureMethod", "HMAC-SHA256", 400, "InvalidSignatureMethod"},
 		{"SignatureVersion", "2.0", 400, "InvalidSignatureVersion"},
 		{"SignatureType", "BEARERTOKEN", 400, "InvalidSignatureType"},
+		{"ExternalId", "a", 400, "InvalidParameter.ExternalId"},
+		{"ExternalId", "bad id", 400, "InvalidParameter.ExternalId"},
 		{"DurationSeconds", "abc", 400, "InvalidParameter.DurationSeconds"},
 		{"DurationSeconds", "0", 400, "InvalidParameter.DurationSeconds"},
 		{"DurationSeconds", "99999999999", 400, "InvalidParameter.DurationSeconds"},

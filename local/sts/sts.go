@@ -27,6 +27,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -40,6 +41,10 @@ const TimestampWindow = 15 * time.Minute
 
 // APIVersion is the STS API version served.
 const APIVersion = "2015-04-01"
+
+// externalID is the ExternalId format of the current AssumeRole docs
+// (OSS/STS protocol reference §5.1). The emulator's roles do not require one.
+var externalID = regexp.MustCompile(`^[\w+=,.@:/-]+$`) // and 2..1224 characters
 
 // maxBody caps a form body; a session policy is at most 1 KiB.
 const maxBody = 64 << 10
@@ -188,6 +193,9 @@ func (h *handler) serve(w http.ResponseWriter, r *http.Request, xmlOut *bool) (*
 			n = -1 // outside every range: the store answers InvalidParameter.DurationSeconds with the role's limits
 		}
 		d = time.Duration(n) * time.Second
+	}
+	if ext, ok := params["ExternalId"]; ok && (len(ext[0]) < 2 || len(ext[0]) > 1224 || !externalID.MatchString(ext[0])) {
+		return nil, fail(http.StatusBadRequest, "InvalidParameter.ExternalId", "The parameter ExternalId is wrongly formed.")
 	}
 	policy, err := iam.ParseSessionPolicy(params.Get("Policy"))
 	if err != nil {
