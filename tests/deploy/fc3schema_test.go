@@ -370,8 +370,12 @@ func TestFC3PropsRulesCatchMutations(t *testing.T) {
 		{"trigger name", "sign", func(p map[string]any) { delete(p["triggers"].([]any)[0].(map[string]any), "triggerName") }, "must have required property 'triggerName'"},
 		{"oss event unknown", "verify", func(p map[string]any) { trig(p, 0)["events"] = []any{"oss:ObjectCreated:Put"} }, "is not an allowed event"},
 		{"oss events missing", "verify", func(p map[string]any) { delete(trig(p, 0), "events") }, "must have required property 'events'"},
-		{"oss suffix missing", "verify", func(p map[string]any) { delete(trig(p, 0)["filter"].(map[string]any)["key"].(map[string]any), "suffix") }, "must have required property 'suffix'"},
-		{"oss prefix missing", "verify", func(p map[string]any) { delete(trig(p, 0)["filter"].(map[string]any)["key"].(map[string]any), "prefix") }, "must have required property 'prefix'"},
+		{"oss suffix missing", "verify", func(p map[string]any) {
+			delete(trig(p, 0)["filter"].(map[string]any)["key"].(map[string]any), "suffix")
+		}, "must have required property 'suffix'"},
+		{"oss prefix missing", "verify", func(p map[string]any) {
+			delete(trig(p, 0)["filter"].(map[string]any)["key"].(map[string]any), "prefix")
+		}, "must have required property 'prefix'"},
 		{"oss filter missing", "verify", func(p map[string]any) { delete(trig(p, 0), "filter") }, "must have required property 'key'"},
 	}
 	for _, tc := range cases {
