@@ -370,4 +370,3 @@ func TestCRC64Combine(t *testing.T) {
 		t.Fatal("combine with empty suffix")
 	}
 }
-
