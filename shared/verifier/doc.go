@@ -1,0 +1,71 @@
+// Package verifier checks objects uploaded to OSS after the fact, as OSS
+// ObjectCreated events name them, and records, acts on and reports the
+// verdict. It is the logic of the verify function (functions/verify).
+//
+// # What is checked
+//
+// For each ObjectCreated:* record whose key is under Rules.Prefix (keys under
+// the quarantine prefix are ignored in code as well as by the trigger filter,
+// so the function's own copies never trigger it): HEAD the object, then, when
+// the metadata rules pass, read at most the first SniffLimit (3 KiB) bytes
+// with a ranged, If-Match GET, sniff the type with
+// github.com/gabriel-vasile/mimetype and apply, in order: outside-prefix,
+// owner-mismatch (x-oss-meta-owner vs the key's owner segment), empty,
+// too-large, size-mismatch (x-oss-meta-declared-size), type-mismatch (the
+// sniffed type against the declared type and against the key's extension;
+// see consistent for the family rules), type-not-allowed.
+//
+// # Verdict
+//
+// Tags on the object: upload-status (verified|rejected), upload-reason (the
+// code, when rejected), upload-etag (the ETag the verdict belongs to),
+// upload-type (sniffed type) and upload-notified (the ETag whose verdict the
+// webhook has delivered). User tags are kept. A rejected object is then,
+// per Action, copied to QuarantinePrefix+key with the same tags and deleted
+// ("quarantine"), deleted ("delete"), or left tagged ("tag").
+//
+// # Idempotency without a database
+//
+// The steps for one object version run in this order:
+//
+//  1. HEAD; if tags say upload-etag = this ETag with a status, reuse that
+//     verdict (skip the check); otherwise check and write the verdict tags.
+//  2. If upload-notified ≠ this ETag: POST the webhook, then write
+//     upload-notified = ETag (with no webhook configured it is written in
+//     step 1).
+//  3. Reject action: copy to quarantine (carrying upload-notified), then
+//     delete the original; or delete; or nothing.
+//
+// Guarantees, for at-least-once delivery with retries:
+//   - A duplicate of an event whose processing completed sends no webhook and
+//     moves nothing: the object carries upload-notified = its ETag, or it is
+//     gone and its quarantine copy carries upload-notified = the event's ETag.
+//   - The webhook is never lost: upload-notified is written only after the
+//     receiver answered 2xx, and a failure returns an error so FC retries.
+//   - The webhook is sent at most once per object version except when the
+//     process dies (or the tag write fails) between the receiver's 2xx and
+//     the upload-notified write; then the retry sends it again. Receivers
+//     de-duplicate on (bucket, key, etag).
+//   - An object overwritten with a new ETag is checked again: the old
+//     verdict's upload-etag no longer matches. A check that races an
+//     overwrite stops on the If-Match failure; the newer version's own event
+//     checks it.
+//   - With Action "delete", a duplicate arriving after the deletion finds
+//     nothing and is skipped (the webhook went out before the delete).
+//
+// # Errors
+//
+// A missing object (deleted meanwhile) is logged and skipped. Poison input
+// (malformed JSON, a record without bucket or key, an impossible key) is
+// logged and skipped without blocking the other records. Other OSS errors
+// and webhook failures are returned, joined across the batch, so FC retries
+// the invocation. Handle never panics.
+//
+// # Webhook
+//
+// A JSON Notification POSTed to the configured URL with headers
+// X-Ossupload-Timestamp (Unix seconds) and X-Ossupload-Signature = lower-case
+// hex HMAC-SHA256(secret, timestamp + "." + body). Receivers check it with
+// Verify. Each attempt is bounded by Notifier.Timeout; failed attempts
+// (transport error or non-2xx) are retried with exponential back-off.
+package verifier

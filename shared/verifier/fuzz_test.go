@@ -1,0 +1,41 @@
+package verifier
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzDecode feeds arbitrary bytes to the event decoder: it must never panic,
+// every problem must wrap ErrPoison, and every record it returns must be
+// processable (bucket and key present, key within the OSS limit).
+func FuzzDecode(f *testing.F) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "*.json"))
+	for _, name := range files {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	f.Add([]byte(`{"events":[{"oss":{"bucket":{"name":"b"},"object":{"key":"%zz%41","size":1e999}}}]}`))
+	f.Add([]byte(`{"events":[{"eventTime":"2024-13-45T99:99:99Z","oss":{"bucket":{"name":"b"},"object":{"key":"k","eTag":7}}}]}`))
+	f.Fuzz(func(t *testing.T, payload []byte) {
+		recs, problems := Decode(payload)
+		for _, p := range problems {
+			if !errors.Is(p, ErrPoison) {
+				t.Fatalf("problem %v does not wrap ErrPoison", p)
+			}
+		}
+		for _, r := range recs {
+			if r.Bucket == "" || r.Key == "" || len(r.Key) > MaxKeyBytes {
+				t.Fatalf("unprocessable record returned: bucket %q key len %d", r.Bucket, len(r.Key))
+			}
+			if r.AltKey != "" && !utf8.ValidString(r.Key) {
+				t.Fatalf("decoded key is not UTF-8: %q", r.Key)
+			}
+		}
+	})
+}
