@@ -1,0 +1,35 @@
+package uploadrules
+
+// Error codes; each is a stable wire code that the HTTP edge maps to a status.
+const (
+	CodeInvalidRequest  = "invalid_request"
+	CodeInvalidFilename = "invalid_filename"
+	CodeTooLarge        = "too_large"
+	CodeTypeNotAllowed  = "type_not_allowed"
+)
+
+// Error is a rule violation: a stable code and a message safe to show the
+// caller.
+type Error struct {
+	Code    string
+	Message string
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Is makes errors.Is(err, ErrTooLarge) (and the other sentinels) match any
+// *Error with the same code.
+func (e *Error) Is(target error) bool {
+	t, ok := target.(*Error)
+	return ok && t.Message == "" && t.Code == e.Code
+}
+
+// Sentinels for errors.Is.
+var (
+	ErrInvalidRequest  = &Error{Code: CodeInvalidRequest}
+	ErrInvalidFilename = &Error{Code: CodeInvalidFilename}
+	ErrTooLarge        = &Error{Code: CodeTooLarge}
+	ErrTypeNotAllowed  = &Error{Code: CodeTypeNotAllowed}
+)
+
+func newError(code, msg string) *Error { return &Error{Code: code, Message: msg} }

@@ -1,0 +1,77 @@
+package uploadrules
+
+import (
+	"encoding/hex"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+)
+
+// MaxUserIDLen caps a user id, which must match ^[A-Za-z0-9._@-]{1,64}$ and
+// be neither "." nor contain "..".
+const MaxUserIDLen = 64
+
+// ValidUserID reports whether id is a safe key segment.
+func ValidUserID(id string) bool {
+	if id == "" || len(id) > MaxUserIDLen || id == "." || strings.Contains(id, "..") {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if !(isASCIILetter(c) || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '@' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// UserPrefix returns the prefix of every object of userID:
+// Prefix + userID + "/".
+func (r Rules) UserPrefix(userID string) string { return r.Prefix + userID + "/" }
+
+// NewKey returns a fresh object key for userID:
+// <Prefix><userID>/<yyyy>/<mm>/<dd>/<16 hex>-<sanitised filename>, with the
+// UTC date of now and 8 bytes from random (crypto/rand.Reader in production).
+// Errors are *Error (invalid_request for the user id, invalid_filename) or a
+// failure to read random.
+func (r Rules) NewKey(userID, filename string, now time.Time, random io.Reader) (string, error) {
+	if !ValidUserID(userID) {
+		return "", newError(CodeInvalidRequest, "user id is not a safe key segment")
+	}
+	name, err := SanitizeFilename(filename)
+	if err != nil {
+		return "", err
+	}
+	var rnd [8]byte
+	if _, err := io.ReadFull(random, rnd[:]); err != nil {
+		return "", fmt.Errorf("uploadrules: read random: %w", err)
+	}
+	var b strings.Builder
+	b.Grow(len(r.Prefix) + len(userID) + 29 + len(name))
+	b.WriteString(r.Prefix)
+	b.WriteString(userID)
+	b.WriteByte('/')
+	var date [11]byte // "2006/01/02/"
+	b.Write(now.UTC().AppendFormat(date[:0], "2006/01/02/"))
+	var hx [16]byte
+	hex.Encode(hx[:], rnd[:])
+	b.Write(hx[:])
+	b.WriteByte('-')
+	b.WriteString(name)
+	return b.String(), nil
+}
+
+// OwnerOf returns the user whose prefix holds key: the segment after Prefix,
+// when it is a valid user id followed by "/" and a non-empty rest.
+func (r Rules) OwnerOf(key string) (string, bool) {
+	rest, ok := strings.CutPrefix(key, r.Prefix)
+	if !ok {
+		return "", false
+	}
+	user, tail, ok := strings.Cut(rest, "/")
+	if !ok || tail == "" || !ValidUserID(user) {
+		return "", false
+	}
+	return user, true
+}
