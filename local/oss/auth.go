@@ -330,7 +330,10 @@ func (s *Server) authHeaderV4(a authRequest, rest string) (*iam.Principal, error
 	if payload == "" {
 		payload = "UNSIGNED-PAYLOAD"
 	}
-	return p, verifyV4(a, p, cred, ts, a.r.URL.Query(), "", additional, payload, sig)
+	if err := verifyV4(a, p, cred, ts, a.r.URL.Query(), "", additional, payload, sig); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // verifyV4 computes the V4 signature (byte-order query first, then the
@@ -394,7 +397,10 @@ func (s *Server) authURLV4(a authRequest, q url.Values) (*iam.Principal, error) 
 	if v := q.Get("x-oss-additional-headers"); v != "" {
 		additional = additionalHeadersV4(strings.Split(v, ";"))
 	}
-	return p, verifyV4(a, p, cred, date, q, "x-oss-signature", additional, "UNSIGNED-PAYLOAD", sig)
+	if err := verifyV4(a, p, cred, date, q, "x-oss-signature", additional, "UNSIGNED-PAYLOAD", sig); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // resource is the RAM resource of a bucket or an object.
