@@ -1,0 +1,169 @@
+// Package config reads environment variables and collects every problem it
+// finds, so a misconfigured function reports all of them in one message
+// instead of failing on the first. Values of variables whose names look
+// secret (containing SECRET, TOKEN or KEY) are never echoed.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// Env reads variables through getenv and records problems. Each getter
+// returns the default (or zero value) when the variable is invalid, so the
+// caller can keep reading and call Err once at the end.
+type Env struct {
+	getenv   func(string) string
+	problems []string
+}
+
+// NewEnv returns an Env reading through getenv (usually os.Getenv).
+func NewEnv(getenv func(string) string) *Env {
+	if getenv == nil {
+		getenv = func(string) string { return "" }
+	}
+	return &Env{getenv: getenv}
+}
+
+// Sensitive reports whether the value of the named variable must never be
+// printed.
+func Sensitive(name string) bool {
+	n := strings.ToUpper(name)
+	return strings.Contains(n, "SECRET") || strings.Contains(n, "TOKEN") || strings.Contains(n, "KEY")
+}
+
+// show renders a value for a problem message, hiding sensitive ones.
+func show(name, v string) string {
+	if Sensitive(name) {
+		return "(value hidden)"
+	}
+	return strconv.Quote(v)
+}
+
+func (e *Env) get(name string) string { return strings.TrimSpace(e.getenv(name)) }
+
+// Problem records a custom problem. The message should name the variable
+// and say what to fix.
+func (e *Env) Problem(format string, args ...any) {
+	e.problems = append(e.problems, fmt.Sprintf(format, args...))
+}
+
+// Problems returns a copy of the problems recorded so far.
+func (e *Env) Problems() []string { return slices.Clone(e.problems) }
+
+// Err returns nil, or one error listing every problem, one per line.
+func (e *Env) Err() error {
+	if len(e.problems) == 0 {
+		return nil
+	}
+	return errors.New("invalid configuration:\n  " + strings.Join(e.problems, "\n  "))
+}
+
+// String returns the variable, or def when unset or blank.
+func (e *Env) String(name, def string) string {
+	if v := e.get(name); v != "" {
+		return v
+	}
+	return def
+}
+
+// Required returns the variable, recording a problem when it is unset.
+func (e *Env) Required(name string) string {
+	v := e.get(name)
+	if v == "" {
+		e.Problem("%s is required but not set", name)
+	}
+	return v
+}
+
+// Int parses a base-10 integer in [min, max]; def when unset.
+func (e *Env) Int(name string, def, min, max int64) int64 {
+	raw := e.get(name)
+	if raw == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(raw, 10, 64)
+	if err != nil {
+		e.Problem("%s must be a whole number between %d and %d, got %s", name, min, max, show(name, raw))
+		return def
+	}
+	if n < min || n > max {
+		e.Problem("%s must be between %d and %d, got %s", name, min, max, show(name, raw))
+		return def
+	}
+	return n
+}
+
+// Bool parses true/false (also 1/0, yes/no, on/off); def when unset.
+func (e *Env) Bool(name string, def bool) bool {
+	raw := e.get(name)
+	if raw == "" {
+		return def
+	}
+	switch strings.ToLower(raw) {
+	case "true", "1", "yes", "on":
+		return true
+	case "false", "0", "no", "off":
+		return false
+	}
+	e.Problem("%s must be true or false, got %s", name, show(name, raw))
+	return def
+}
+
+// List splits a comma-separated list, trimming blanks and dropping empty
+// items; def when unset.
+func (e *Env) List(name string, def []string) []string {
+	raw := e.get(name)
+	if raw == "" {
+		return slices.Clone(def)
+	}
+	var out []string
+	for item := range strings.SplitSeq(raw, ",") {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	if len(out) == 0 {
+		e.Problem("%s must be a comma-separated list with at least one item", name)
+		return slices.Clone(def)
+	}
+	return out
+}
+
+// URL returns an absolute http(s) URL; def when unset (def is not checked).
+func (e *Env) URL(name, def string) string {
+	raw := e.get(name)
+	if raw == "" {
+		return def
+	}
+	u, err := url.Parse(raw)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		e.Problem("%s must be an absolute http:// or https:// URL, got %s", name, show(name, raw))
+		return def
+	}
+	if u.User != nil {
+		e.Problem("%s must not carry a user or password in the URL", name)
+		return def
+	}
+	return raw
+}
+
+// Enum returns the variable if it is one of allowed (case-insensitive,
+// returned in the allowed spelling); def when unset.
+func (e *Env) Enum(name, def string, allowed ...string) string {
+	raw := e.get(name)
+	if raw == "" {
+		return def
+	}
+	for _, a := range allowed {
+		if strings.EqualFold(raw, a) {
+			return a
+		}
+	}
+	e.Problem("%s must be one of %s, got %s", name, strings.Join(allowed, "|"), show(name, raw))
+	return def
+}
