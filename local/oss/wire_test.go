@@ -370,3 +370,29 @@ func TestCRC64Combine(t *testing.T) {
 		t.Fatal("combine with empty suffix")
 	}
 }
+
+// assumeRoot mints an STS session of a role allowed everything on the bucket.
+func (w *wireEnv) assumeRoot(t testing.TB) iam.Principal {
+	t.Helper()
+	pol, err := iam.ParsePolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":"*","Resource":"*"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := w.ids.Lookup("LTAIposterEXAMPLE"); err != nil {
+		if err := w.ids.AddUser("poster", "LTAIposterEXAMPLE", "posterSecret", pol); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.ids.AddRole(iam.Role{ARN: iam.RoleARN("poster"), Trust: []string{iam.UserARN("poster")}, Policies: []iam.Policy{pol}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	caller, err := w.ids.Lookup("LTAIposterEXAMPLE")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := w.ids.AssumeRole(caller, iam.RoleARN("poster"), "poster", nil, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
