@@ -5,7 +5,12 @@ GO        ?= go
 FUNCTIONS := sign sts verify
 DIST      := build/dist
 HOST      := build/host
+PACKAGE   := build/package
+LAMBDA    := build/lambda
+LAMBDA_FUNCTIONS := sign sts
 LDFLAGS   := -s -w
+# Serverless Devs: a global `s`, else the one pinned in tests/package.json.
+S         ?= $(shell command -v s 2>/dev/null || echo tests/node_modules/.bin/s)
 
 .PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser lint node-deps clean
 
@@ -17,6 +22,32 @@ build:
 		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(DIST)/$$fn/main ./functions/$$fn || exit 1; \
 	done
 	@ls -l $(DIST)/*/main
+
+## package: one zip per function for the ROS path (main at the zip root, exec bit kept): build/package/<fn>.zip
+package: build
+	@for fn in $(FUNCTIONS); do \
+		$(GO) run ./local/cmd/zipdir -o $(PACKAGE)/$$fn.zip $(DIST)/$$fn || exit 1; \
+	done
+	@ls -l $(PACKAGE)/*.zip
+
+## build-lambda: sign and sts for AWS Lambda behind a Function URL (provided.al2023): build/lambda/<fn>/bootstrap and <fn>.zip
+build-lambda:
+	@for fn in $(LAMBDA_FUNCTIONS); do \
+		CGO_ENABLED=0 GOOS=linux GOARCH=amd64 $(GO) build -tags lambda.norpc -trimpath -ldflags '$(LDFLAGS)' -o $(LAMBDA)/$$fn/bootstrap ./functions/$$fn/lambda || exit 1; \
+		$(GO) run ./local/cmd/zipdir -o $(LAMBDA)/$$fn.zip $(LAMBDA)/$$fn || exit 1; \
+	done
+	@ls -l $(LAMBDA)/*/bootstrap $(LAMBDA)/*.zip
+
+## deploy: Serverless Devs deploys the three functions and triggers (s.yaml; its pre-deploy action runs make build)
+deploy:
+	$(S) deploy -y
+
+## check-deploy: offline checks of s.yaml and template.yaml against the code (+ Serverless Devs' s preview when Node is present)
+check-deploy:
+	@if command -v npm >/dev/null 2>&1 && [ ! -x tests/node_modules/.bin/s ]; then \
+		npm ci --prefix tests --no-audit --no-fund --loglevel=error || true; \
+	fi
+	$(GO) test -count=1 ./tests/deploy ./local/cmd/zipdir
 
 ## build-host: the same functions for this machine, run by the local stack
 build-host:
