@@ -27,6 +27,11 @@ var typeAliases = map[string]string{
 	"text/x-csv":   "text/csv",
 	"video/x-m4v":  "video/mp4",
 	"audio/mp4":    "audio/x-m4a",
+	// Names used for Windows executables.
+	"application/x-msdownload":        "application/vnd.microsoft.portable-executable",
+	"application/x-dosexec":           "application/vnd.microsoft.portable-executable",
+	"application/x-msdos-program":     "application/vnd.microsoft.portable-executable",
+	"application/x-ms-dos-executable": "application/vnd.microsoft.portable-executable",
 }
 
 // extTypes maps file extensions to the type they claim. Only extensions

@@ -1,0 +1,123 @@
+package verifier
+
+import (
+	"bytes"
+	"testing"
+)
+
+// Leading bytes of common formats, from each format's specification:
+// PNG signature (RFC 2083 §3.1), JPEG SOI+APP0 "JFIF" (JFIF 1.02), PDF header
+// (ISO 32000-1 §7.5.2), GIF89a (GIF89a spec §17), ZIP local file header
+// (APPNOTE.TXT 4.3.7), PE "MZ" DOS header (Microsoft PE format).
+var (
+	pngHead  = []byte("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x08\x00\x00\x00\x08\x08\x02\x00\x00\x00")
+	jpegHead = []byte("\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00")
+	pdfHead  = []byte("%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\nendobj\n")
+	gifHead  = []byte("GIF89a\x01\x00\x01\x00\x00\x00\x00;")
+	zipHead  = []byte("PK\x03\x04\x14\x00\x00\x00\x08\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x05\x00\x00\x00a.txt")
+	exeHead  = append([]byte("MZ\x90\x00\x03\x00\x00\x00"), make([]byte, 120)...)
+	textBody = []byte("hello, world\nsecond line\n")
+	csvBody  = []byte("name,size\na,1\nb,2\nc,3\n")
+	htmlBody = []byte("<!DOCTYPE html><html><body><script>alert(1)</script></body></html>")
+	binBody  = []byte{0x00, 0x01, 0x02, 0x9f, 0xee, 0x13, 0x37, 0x00, 0xff, 0xfe, 0x10, 0x20}
+)
+
+func TestRulesCheck(t *testing.T) {
+	rules := Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}}
+	meta := func(kv ...string) map[string]string {
+		m := map[string]string{}
+		for i := 0; i+1 < len(kv); i += 2 {
+			m[kv[i]] = kv[i+1]
+		}
+		return m
+	}
+	cases := []struct {
+		name   string
+		key    string
+		info   ObjectInfo
+		head   []byte
+		reason string // "" = verified
+	}{
+		{"png", "uploads/u1/a.png", ObjectInfo{Size: 100, ContentType: "image/png", Meta: meta("owner", "u1", "declared-type", "image/png", "declared-size", "100")}, pngHead, ""},
+		{"jpeg declared image/jpg alias", "uploads/u1/a.jpg", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/jpg")}, jpegHead, ""},
+		{"jpeg .jpeg extension", "uploads/u1/a.JPEG", ObjectInfo{Size: 100, ContentType: "image/jpeg"}, jpegHead, ""},
+		{"pdf", "uploads/u1/doc.pdf", ObjectInfo{Size: 100, ContentType: "application/pdf"}, pdfHead, ""},
+		{"text .txt", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain; charset=utf-8"}, textBody, ""},
+		{"text sniffed for .csv declared text/csv", "uploads/u1/a.csv", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/csv")}, []byte("justonecolumn\nrow\n"), ""},
+		{"csv sniffed for .csv", "uploads/u1/a.csv", ObjectInfo{Size: 100, ContentType: "text/csv"}, csvBody, ""},
+		{"no extension no declared", "uploads/u1/README", ObjectInfo{Size: 100, ContentType: "application/octet-stream"}, textBody, ""},
+		{"unknown extension", "uploads/u1/photo.heicx", ObjectInfo{Size: 100}, pngHead, ""},
+		{"sts upload without meta", "uploads/u1/2024/01/01/x-a.gif", ObjectInfo{Size: 100, ContentType: "image/gif"}, gifHead, ""},
+
+		{"exe named png declared png", "uploads/u1/a.png", ObjectInfo{Size: 100, ContentType: "image/png", Meta: meta("declared-type", "image/png")}, exeHead, ReasonTypeMismatch},
+		{"exe declared png unknown extension", "uploads/u1/a.bin", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/png")}, exeHead, ReasonTypeMismatch},
+		{"exe honest", "uploads/u1/setup.exe", ObjectInfo{Size: 100, ContentType: "application/x-msdownload"}, exeHead, ReasonTypeNotAllowed},
+		{"png named pdf", "uploads/u1/a.pdf", ObjectInfo{Size: 100}, pngHead, ReasonTypeMismatch},
+		{"png declared jpeg", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/jpeg")}, pngHead, ReasonTypeMismatch},
+		{"unknown binary declared png", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/png")}, binBody, ReasonTypeMismatch},
+		{"unknown binary no claim", "uploads/u1/a.dat", ObjectInfo{Size: 100}, binBody, ReasonTypeNotAllowed},
+		{"html named txt", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain"}, htmlBody, ReasonTypeNotAllowed},
+		{"text declared html", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/html")}, textBody, ReasonTypeNotAllowed},
+		{"zip", "uploads/u1/a.zip", ObjectInfo{Size: 100}, zipHead, ReasonTypeNotAllowed},
+
+		{"outside any owner", "uploads/a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
+		{"owner dotdot", "uploads/../a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
+		{"owner bad char", "uploads/u 1/a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
+		{"owner dir only", "uploads/u1/", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
+		{"owner mismatch", "uploads/u1/a.png", ObjectInfo{Size: 100, Meta: meta("owner", "u2")}, pngHead, ReasonOwnerMismatch},
+		{"empty", "uploads/u1/a.png", ObjectInfo{Size: 0}, nil, ReasonEmpty},
+		{"too large", "uploads/u1/a.png", ObjectInfo{Size: 1001}, pngHead, ReasonTooLarge},
+		{"at the cap", "uploads/u1/a.png", ObjectInfo{Size: 1000}, pngHead, ""},
+		{"declared size differs", "uploads/u1/a.png", ObjectInfo{Size: 100, Meta: meta("declared-size", "99")}, pngHead, ReasonSizeMismatch},
+		{"declared size garbage", "uploads/u1/a.png", ObjectInfo{Size: 100, Meta: meta("declared-size", "1e2")}, pngHead, ReasonSizeMismatch},
+		{"owner checked before size", "uploads/u1/a.png", ObjectInfo{Size: 5000, Meta: meta("owner", "u2")}, pngHead, ReasonOwnerMismatch},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := rules.Check(tc.key, tc.info, tc.head)
+			if tc.reason == "" {
+				if v.Status != StatusVerified || v.Reason != "" {
+					t.Errorf("got %s %s (%s), want verified", v.Status, v.Reason, v.Detail)
+				}
+				return
+			}
+			if v.Status != StatusRejected || v.Reason != tc.reason {
+				t.Errorf("got %s %q (%s), want rejected %q", v.Status, v.Reason, v.Detail, tc.reason)
+			}
+		})
+	}
+}
+
+func TestRulesCheckReadsOnlySniffLimit(t *testing.T) {
+	rules := Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"text/plain"}}
+	// Text for SniffLimit bytes, then an HTML document: must sniff as text.
+	head := append(bytes.Repeat([]byte("a"), SniffLimit), htmlBody...)
+	v := rules.Check("uploads/u1/a.txt", ObjectInfo{Size: int64(len(head))}, head)
+	if v.Status != StatusVerified || v.SniffedType != "text/plain" {
+		t.Errorf("got %+v", v)
+	}
+}
+
+func TestTypeAllowed(t *testing.T) {
+	r := Rules{AllowedTypes: []string{"image/*", "application/pdf", " Text/Plain "}}
+	for typ, want := range map[string]bool{
+		"image/png": true, "image/jpg": true, "IMAGE/GIF": true, "application/pdf": true, "application/x-pdf": true,
+		"text/plain; charset=utf-8": true, "text/html": false, "application/zip": false, "": false, "imagex/png": false,
+		"application/octet-stream": false,
+	} {
+		if got := r.TypeAllowed(typ); got != want {
+			t.Errorf("TypeAllowed(%q) = %v, want %v", typ, got, want)
+		}
+	}
+}
+
+func TestNormalizeType(t *testing.T) {
+	for in, want := range map[string]string{
+		"image/jpg": "image/jpeg", "IMAGE/PJPEG": "image/jpeg", "text/plain; charset=utf-8": "text/plain",
+		"application/x-pdf": "application/pdf", "": "", "not a type": "", "application/x-ossupload": "application/x-ossupload",
+	} {
+		if got := NormalizeType(in); got != want {
+			t.Errorf("NormalizeType(%q) = %q, want %q", in, got, want)
+		}
+	}
+}

@@ -1,0 +1,322 @@
+package verifier_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/ossupload/ossupload/shared/verifier"
+	"github.com/ossupload/ossupload/shared/verifier/verifiertest"
+)
+
+func TestRealPNGVerified(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/2024/06/01/0123456789abcdef-cat.png"
+	data := pngBytes(t)
+	etag := f.store.Put(key, data, "image/png", map[string]string{"owner": "u1", "declared-type": "image/png", "declared-size": strconv.Itoa(len(data))})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PostObject", key, etag, int64(len(data)))); err != nil {
+		t.Fatal(err)
+	}
+	o, ok := f.store.Get(key)
+	if !ok {
+		t.Fatal("verified object was moved")
+	}
+	want := map[string]string{"upload-status": "verified", "upload-etag": etag, "upload-type": "image/png", "upload-notified": etag}
+	for k, v := range want {
+		if o.Tags[k] != v {
+			t.Errorf("tag %s = %q, want %q (all: %v)", k, o.Tags[k], v, o.Tags)
+		}
+	}
+	if _, has := o.Tags["upload-reason"]; has {
+		t.Errorf("verified object has upload-reason: %v", o.Tags)
+	}
+	n := f.recv.notifications()
+	if len(n) != 1 || n[0].Verdict != "verified" || n[0].Key != key || n[0].ETag != etag || n[0].Owner != "u1" || n[0].SniffedType != "image/png" || n[0].Size != int64(len(data)) || n[0].Bucket != testBucket {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+func TestExeRenamedPNGQuarantined(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/2024/06/01/0123456789abcdef-cat.png"
+	etag := f.store.Put(key, exeBytes(), "image/png", map[string]string{"owner": "u1", "declared-type": "image/png"})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PostObject", key, etag, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.store.Get(key); ok {
+		t.Error("rejected object still at its upload key")
+	}
+	q, ok := f.store.Get("quarantine/" + key)
+	if !ok {
+		t.Fatalf("no quarantine copy; keys %v", f.store.Keys())
+	}
+	if q.Tags["upload-status"] != "rejected" || q.Tags["upload-reason"] != "type-mismatch" || q.Tags["upload-etag"] != etag || q.Tags["upload-notified"] != etag {
+		t.Errorf("quarantine tags = %v", q.Tags)
+	}
+	n := f.recv.notifications()
+	if len(n) != 1 || n[0].Verdict != "rejected" || n[0].Reason != "type-mismatch" || n[0].Action != "quarantine" || n[0].LocationKey != "quarantine/"+key {
+		t.Errorf("notifications = %+v", n)
+	}
+	if !strings.Contains(n[0].SniffedType, "portable-executable") {
+		t.Errorf("sniffed %q", n[0].SniffedType)
+	}
+	// A duplicate after the move: no second webhook, no second move.
+	copies := f.store.CountCalls("Copy")
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PostObject", key, etag, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.recv.notifications()) != 1 || f.store.CountCalls("Copy") != copies {
+		t.Errorf("duplicate: %d notifications, %d copies", len(f.recv.notifications()), f.store.CountCalls("Copy")-copies)
+	}
+}
+
+func TestTooLargeNotRead(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	key := "uploads/u1/big.png"
+	// Uploaded with STS credentials: no policy-pinned metadata at all.
+	etag := f.store.PutLazy(key, pngBytes(t), 2<<20, "image/png", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:CompleteMultipartUpload", key, etag, 2<<20)); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := f.store.Get(key)
+	if o.Tags["upload-status"] != "rejected" || o.Tags["upload-reason"] != "too-large" {
+		t.Errorf("tags = %v", o.Tags)
+	}
+	if f.store.BytesRead() != 0 || f.store.CountCalls("GetRange") != 0 {
+		t.Errorf("too-large object was read: %d bytes", f.store.BytesRead())
+	}
+	if n := f.recv.notifications(); len(n) != 1 || n[0].Reason != "too-large" || n[0].Owner != "u1" || n[0].Action != "tag" {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+func TestDuplicateDeliveryOneWebhook(t *testing.T) {
+	for _, action := range []string{verifier.ActionQuarantine, verifier.ActionDelete, verifier.ActionTag} {
+		t.Run(action, func(t *testing.T) {
+			f := newFixture(t, action)
+			good, bad := "uploads/u1/good.png", "uploads/u1/bad.png"
+			ge := f.store.Put(good, pngBytes(t), "image/png", nil)
+			be := f.store.Put(bad, exeBytes(), "image/png", nil)
+			payload := events(record{"ObjectCreated:PutObject", good, ge, 1}, record{"ObjectCreated:PutObject", bad, be, 1})
+			for i := range 3 {
+				if err := f.v.Handle(context.Background(), payload); err != nil {
+					t.Fatalf("delivery %d: %v", i, err)
+				}
+			}
+			if n := f.recv.notifications(); len(n) != 2 {
+				t.Errorf("%d notifications for 2 objects delivered 3 times: %+v", len(n), n)
+			}
+			if c := f.store.CountCalls("Copy"); action == verifier.ActionQuarantine && c != 1 || action != verifier.ActionQuarantine && c != 0 {
+				t.Errorf("%d copies", c)
+			}
+			if c := f.store.CountCalls("Delete"); action == verifier.ActionTag && c != 0 || action != verifier.ActionTag && c != 1 {
+				t.Errorf("%d deletes", c)
+			}
+		})
+	}
+}
+
+func TestOverwriteVerifiedAgain(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/notes.txt"
+	e1 := f.store.Put(key, []byte("first version\n"), "text/plain", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, e1, 14)); err != nil {
+		t.Fatal(err)
+	}
+	e2 := f.store.Put(key, []byte("second, longer version\n"), "text/plain", nil)
+	// OSS kept the tags (a client may re-send them); the stale verdict must not count.
+	f.store.PutTags(context.Background(), key, map[string]string{"upload-status": "verified", "upload-etag": e1, "upload-notified": e1, "mine": "x"})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, e2, 23)); err != nil {
+		t.Fatal(err)
+	}
+	n := f.recv.notifications()
+	if len(n) != 2 || n[0].ETag != e1 || n[1].ETag != e2 || n[1].Verdict != "verified" {
+		t.Fatalf("notifications = %+v", n)
+	}
+	o, _ := f.store.Get(key)
+	if o.Tags["upload-etag"] != e2 || o.Tags["upload-notified"] != e2 || o.Tags["mine"] != "x" {
+		t.Errorf("tags = %v", o.Tags)
+	}
+	// The old event delivered late: the current version is already done.
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, e1, 14)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.recv.notifications()) != 2 {
+		t.Errorf("late duplicate sent a webhook")
+	}
+}
+
+func TestWebhookFailureRetriedByFC(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/x.exe.png"
+	etag := f.store.Put(key, exeBytes(), "image/png", nil)
+	payload := event("ObjectCreated:PutObject", key, etag, 1024)
+	f.recv.setStatus(http.StatusBadGateway)
+	if err := f.v.Handle(context.Background(), payload); err == nil {
+		t.Fatal("webhook failure not returned")
+	}
+	if _, ok := f.store.Get(key); !ok {
+		t.Fatal("object moved before the verdict was delivered")
+	}
+	f.recv.setStatus(0)
+	if err := f.v.Handle(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.recv.notifications(); len(n) != 1 || n[0].Reason != "type-mismatch" {
+		t.Errorf("notifications = %+v", n)
+	}
+	if _, ok := f.store.Get("quarantine/" + key); !ok {
+		t.Error("not quarantined after the retry")
+	}
+}
+
+func TestCrashWindows(t *testing.T) {
+	t.Run("after webhook before notified tag", func(t *testing.T) {
+		f := newFixture(t, verifier.ActionTag)
+		key := "uploads/u1/a.png"
+		etag := f.store.Put(key, pngBytes(t), "image/png", nil)
+		payload := event("ObjectCreated:PutObject", key, etag, 1)
+		f.store.FailNext("PutTags", nil)                        // verdict tags succeed
+		f.store.FailNext("PutTags", errors.New("503 from OSS")) // notified tag fails
+		if err := f.v.Handle(context.Background(), payload); err == nil {
+			t.Fatal("tag failure not returned")
+		}
+		for range 2 {
+			if err := f.v.Handle(context.Background(), payload); err != nil {
+				t.Fatal(err)
+			}
+		}
+		// The documented at-least-once window: one repeat, then never again.
+		if n := f.recv.notifications(); len(n) != 2 || n[0].ETag != n[1].ETag {
+			t.Errorf("notifications = %+v", n)
+		}
+	})
+	t.Run("after quarantine copy before delete", func(t *testing.T) {
+		f := newFixture(t, verifier.ActionQuarantine)
+		key := "uploads/u1/a.png"
+		etag := f.store.Put(key, exeBytes(), "image/png", nil)
+		payload := event("ObjectCreated:PutObject", key, etag, 1)
+		f.store.FailNext("Delete", errors.New("connection reset"))
+		if err := f.v.Handle(context.Background(), payload); err == nil {
+			t.Fatal("delete failure not returned")
+		}
+		if err := f.v.Handle(context.Background(), payload); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.store.Get(key); ok {
+			t.Error("original left behind")
+		}
+		if len(f.recv.notifications()) != 1 {
+			t.Errorf("%d notifications", len(f.recv.notifications()))
+		}
+	})
+}
+
+func TestBatchErrorsAndPoison(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	a, b := "uploads/u1/a.png", "uploads/u1/b.png"
+	ea := f.store.Put(a, pngBytes(t), "image/png", nil)
+	eb := f.store.Put(b, pngBytes(t), "image/png", nil)
+	payload := []byte(`{"events":[
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"eTag":"` + ea + `","key":"` + a + `"}}},
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"eTag":"XX"}}},
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"eTag":"` + eb + `","key":"` + b + `"}}},
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"key":"uploads/u1/deleted-meanwhile.png"}}},
+	 {"eventName":"ObjectRemoved:DeleteObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"key":"uploads/u1/c.png"}}},
+	 {"eventName":"ObjectCreated:CopyObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"key":"quarantine/uploads/u1/q.png"}}},
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"ossupload-dev"},"object":{"key":"other/u1/q.png"}}},
+	 {"eventName":"ObjectCreated:PutObject","oss":{"bucket":{"name":"another-bucket"},"object":{"key":"uploads/u1/a.png"}}}
+	]}`)
+	f.store.FailNext("Head", errors.New("500 InternalError"))
+	err := f.v.Handle(context.Background(), payload)
+	if err == nil || !strings.Contains(err.Error(), "500 InternalError") {
+		t.Fatalf("transient failure not returned: %v", err)
+	}
+	if n := f.recv.notifications(); len(n) != 1 || n[0].Key != b {
+		t.Fatalf("the healthy record was not processed: %+v", n)
+	}
+	for _, c := range f.store.Calls() {
+		if strings.Contains(c, "quarantine/uploads/u1/q.png") || strings.Contains(c, "other/") {
+			t.Errorf("ignored key touched: %s", c)
+		}
+	}
+	// FC retries the whole invocation: a is done now, b is a duplicate.
+	if err := f.v.Handle(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.recv.notifications(); len(n) != 2 || n[1].Key != a {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+func TestNeverFailsOnOddJSON(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	for _, p := range []string{"", "null", "[]", "{}", `{"events":null}`, `{"events":[1,"x",null,{}]}`, "\x00\xff", `{"events":[{"oss":{"object":{"key":{}}}}]}`} {
+		if err := f.v.Handle(context.Background(), []byte(p)); err != nil {
+			t.Errorf("Handle(%q) = %v", p, err)
+		}
+	}
+	if c := f.store.Calls(); len(c) != 0 {
+		t.Errorf("odd JSON reached the store: %v", c)
+	}
+}
+
+func TestEncodedKeys(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	plain := "uploads/u1/my photo.png"
+	ep := f.store.Put(plain, pngBytes(t), "image/png", nil)
+	literal := "uploads/u1/a%20b.png" // a real key that looks encoded
+	el := f.store.Put(literal, pngBytes(t), "image/png", nil)
+	payload := events(record{"ObjectCreated:PutObject", "uploads/u1/my%20photo.png", ep, 1}, record{"ObjectCreated:PutObject", literal, el, 1})
+	if err := f.v.Handle(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{plain, literal} {
+		if o, _ := f.store.Get(k); o.Tags["upload-status"] != "verified" {
+			t.Errorf("%q tags = %v", k, o.Tags)
+		}
+	}
+}
+
+// TestBytesReadPerObject proves the verifier reads at most 64 KiB (in fact
+// SniffLimit) of a 100 MiB object it verifies. The fake generates content
+// lazily and counts every byte handed out through the Store interface.
+func TestBytesReadPerObject(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	f.v.Rules.MaxBytes = 100 << 20
+	key := "uploads/u1/huge.png"
+	etag := f.store.PutLazy(key, pngBytes(t), 100<<20, "image/png", map[string]string{"owner": "u1", "declared-size": "104857600"})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:CompleteMultipartUpload", key, etag, 100<<20)); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-status"] != "verified" {
+		t.Fatalf("tags = %v", o.Tags)
+	}
+	if got := f.store.BytesRead(); got > 64<<10 || got > verifier.SniffLimit || got == 0 {
+		t.Errorf("read %d bytes of a 100 MiB object; want 0 < n <= %d", got, verifier.SniffLimit)
+	}
+}
+
+func BenchmarkVerify100MiB(b *testing.B) {
+	store := verifiertest.NewFake()
+	v := &verifier.Verifier{Bucket: testBucket, Rules: verifier.Rules{Prefix: "uploads/", MaxBytes: 100 << 20, AllowedTypes: []string{"image/*"}}, Store: store, Action: verifier.ActionTag}
+	key := "uploads/u1/huge.png"
+	head := pngBytes(b)
+	b.ReportAllocs()
+	var read int64
+	for i := 0; b.Loop(); i++ {
+		etag := store.PutLazy(key, head, 100<<20, "image/png", nil)
+		before := store.BytesRead()
+		if err := v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 100<<20)); err != nil {
+			b.Fatal(err)
+		}
+		read = store.BytesRead() - before
+	}
+	if read > 64<<10 {
+		b.Fatalf("read %d bytes per object", read)
+	}
+	b.ReportMetric(float64(read), "bytes-read/object")
+}
