@@ -15,6 +15,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossupload/ossupload/shared/uploadrules"
 	"github.com/ossupload/ossupload/shared/verifier"
 	"github.com/ossupload/ossupload/shared/verifier/verifiertest"
 )
@@ -105,7 +106,7 @@ func newFixture(t *testing.T, action string) *fixture {
 	f := &fixture{store: verifiertest.NewFake(), recv: newReceiver(t)}
 	f.v = &verifier.Verifier{
 		Bucket:           testBucket,
-		Rules:            verifier.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}},
+		Rules:            uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}},
 		QuarantinePrefix: "quarantine/",
 		Action:           action,
 		Store:            f.store,

@@ -3,6 +3,8 @@ package verifier
 import (
 	"strconv"
 	"strings"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // Reason codes recorded in the upload-reason tag of a rejected object.
@@ -54,7 +56,7 @@ func declaredType(info ObjectInfo) string {
 // precheck applies every rule that needs no content bytes, in a fixed order
 // (the first failure is the verdict): outside-prefix, owner-mismatch, empty,
 // too-large, size-mismatch. ok is false when the object is already rejected.
-func (r Rules) precheck(key string, info ObjectInfo) (v Verdict, ok bool) {
+func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok bool) {
 	owner, inside := r.OwnerOf(key)
 	if !inside {
 		return reject(ReasonOutsidePrefix, "", "key is not inside an owner prefix"), false
@@ -82,7 +84,7 @@ func (r Rules) precheck(key string, info ObjectInfo) (v Verdict, ok bool) {
 // extension) before type-not-allowed (sniffed type, or a declared type, not
 // in the allow-list), because a lie about the type is the more specific
 // finding.
-func (r Rules) contentCheck(key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
+func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
 	declared := declaredType(info)
 	if !consistent(declared, sniffed) {
@@ -93,11 +95,11 @@ func (r Rules) contentCheck(key string, info ObjectInfo, sniffed string, v Verdi
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", extension says "+ext
 		return v
 	}
-	if !r.TypeAllowed(sniffed) {
+	if !typeAllowed(r, sniffed) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
 		return v
 	}
-	if declared != "" && !r.TypeAllowed(declared) {
+	if declared != "" && !typeAllowed(r, declared) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "declared type "+declared+" is not allowed"
 		return v
 	}
@@ -105,16 +107,33 @@ func (r Rules) contentCheck(key string, info ObjectInfo, sniffed string, v Verdi
 }
 
 // Check applies every rule to an object given its HEAD answer and its first
-// bytes (at most SniffLimit are looked at). It is pure: the verifier calls
-// precheck first and reads bytes only when needed; Check is the same logic
-// in one call for tests and callers that already hold the bytes.
-func (r Rules) Check(key string, info ObjectInfo, head []byte) Verdict {
-	v, ok := r.precheck(key, info)
+// bytes (at most SniffLimit are looked at). It is pure: the verifier applies
+// the metadata rules first and reads bytes only when they pass; Check is the
+// same logic in one call for callers that already hold the bytes.
+func Check(r uploadrules.Rules, key string, info ObjectInfo, head []byte) Verdict {
+	v, ok := precheck(r, key, info)
 	if !ok {
 		return v
 	}
 	if len(head) > SniffLimit {
 		head = head[:SniffLimit]
 	}
-	return r.contentCheck(key, info, Sniff(head), v)
+	return contentCheck(r, key, info, Sniff(head), v)
+}
+
+// typeAllowed applies the allow-list to a normalised type, also under the
+// client's alias spelling the list may use (image/jpg).
+func typeAllowed(r uploadrules.Rules, t string) bool {
+	if t == "" {
+		return false
+	}
+	if r.TypeAllowed(t) {
+		return true
+	}
+	for alias, canon := range typeAliases {
+		if canon == t && r.TypeAllowed(alias) {
+			return true
+		}
+	}
+	return false
 }

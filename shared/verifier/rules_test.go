@@ -3,6 +3,8 @@ package verifier
 import (
 	"bytes"
 	"testing"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // Leading bytes of common formats, from each format's specification:
@@ -23,7 +25,7 @@ var (
 )
 
 func TestRulesCheck(t *testing.T) {
-	rules := Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}}
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}}
 	meta := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -74,7 +76,7 @@ func TestRulesCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := rules.Check(tc.key, tc.info, tc.head)
+			v := Check(rules, tc.key, tc.info, tc.head)
 			if tc.reason == "" {
 				if v.Status != StatusVerified || v.Reason != "" {
 					t.Errorf("got %s %s (%s), want verified", v.Status, v.Reason, v.Detail)
@@ -89,23 +91,23 @@ func TestRulesCheck(t *testing.T) {
 }
 
 func TestRulesCheckReadsOnlySniffLimit(t *testing.T) {
-	rules := Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"text/plain"}}
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"text/plain"}}
 	// Text for SniffLimit bytes, then an HTML document: must sniff as text.
 	head := append(bytes.Repeat([]byte("a"), SniffLimit), htmlBody...)
-	v := rules.Check("uploads/u1/a.txt", ObjectInfo{Size: int64(len(head))}, head)
+	v := Check(rules, "uploads/u1/a.txt", ObjectInfo{Size: int64(len(head))}, head)
 	if v.Status != StatusVerified || v.SniffedType != "text/plain" {
 		t.Errorf("got %+v", v)
 	}
 }
 
 func TestTypeAllowed(t *testing.T) {
-	r := Rules{AllowedTypes: []string{"image/*", "application/pdf", " Text/Plain "}}
+	r := uploadrules.Rules{AllowedTypes: []string{"image/*", "application/pdf", " Text/Plain "}}
 	for typ, want := range map[string]bool{
 		"image/png": true, "image/jpg": true, "IMAGE/GIF": true, "application/pdf": true, "application/x-pdf": true,
 		"text/plain; charset=utf-8": true, "text/html": false, "application/zip": false, "": false, "imagex/png": false,
 		"application/octet-stream": false,
 	} {
-		if got := r.TypeAllowed(typ); got != want {
+		if got := typeAllowed(r, NormalizeType(typ)); got != want {
 			t.Errorf("TypeAllowed(%q) = %v, want %v", typ, got, want)
 		}
 	}

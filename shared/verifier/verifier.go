@@ -10,6 +10,8 @@ import (
 	"strings"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // Tag names written on a checked object. upload-status and upload-reason are
@@ -34,7 +36,7 @@ const (
 // use when Store and Notifier are.
 type Verifier struct {
 	Bucket           string
-	Rules            Rules
+	Rules            uploadrules.Rules
 	QuarantinePrefix string
 	Action           string    // ActionQuarantine (default), ActionDelete or ActionTag
 	Store            Store     // OSS access
@@ -199,7 +201,7 @@ func (v *Verifier) head(ctx context.Context, rec Record) (string, ObjectInfo, er
 // check applies the rules, reading at most SniffLimit bytes, and only when
 // the metadata rules pass.
 func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verdict, error) {
-	verdict, ok := v.Rules.precheck(key, info)
+	verdict, ok := precheck(v.Rules, key, info)
 	if !ok {
 		return verdict, nil
 	}
@@ -216,7 +218,7 @@ func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verd
 	if err != nil {
 		return Verdict{}, fmt.Errorf("read head of %q: %w", key, err)
 	}
-	return v.Rules.contentCheck(key, info, Sniff(buf), verdict), nil
+	return contentCheck(v.Rules, key, info, Sniff(buf), verdict), nil
 }
 
 func (v *Verifier) putTags(ctx context.Context, key string, tags map[string]string) error {

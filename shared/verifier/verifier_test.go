@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossupload/ossupload/shared/uploadrules"
 	"github.com/ossupload/ossupload/shared/verifier"
 	"github.com/ossupload/ossupload/shared/verifier/verifiertest"
 )
@@ -302,7 +303,7 @@ func TestBytesReadPerObject(t *testing.T) {
 
 func BenchmarkVerify100MiB(b *testing.B) {
 	store := verifiertest.NewFake()
-	v := &verifier.Verifier{Bucket: testBucket, Rules: verifier.Rules{Prefix: "uploads/", MaxBytes: 100 << 20, AllowedTypes: []string{"image/*"}}, Store: store, Action: verifier.ActionTag}
+	v := &verifier.Verifier{Bucket: testBucket, Rules: uploadrules.Rules{Prefix: "uploads/", MaxBytes: 100 << 20, AllowedTypes: []string{"image/*"}}, Store: store, Action: verifier.ActionTag}
 	key := "uploads/u1/huge.png"
 	head := pngBytes(b)
 	b.ReportAllocs()

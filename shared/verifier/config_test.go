@@ -1,0 +1,70 @@
+package verifier
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
+
+func TestFromEnvDefaults(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "cn-hangzhou"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Endpoint != "https://oss-cn-hangzhou.aliyuncs.com" || c.QuarantinePrefix != "quarantine/" || c.RejectAction != ActionQuarantine ||
+		c.WebhookURL != "" || c.WebhookTimeout != 5*time.Second || c.LogLevel != slog.LevelInfo || c.Rules.Prefix != "uploads/" || c.Rules.MaxBytes != 100<<20 {
+		t.Errorf("defaults: %v", c)
+	}
+	if err := c.Validate(); err != nil {
+		t.Error(err)
+	}
+}
+
+func TestFromEnvEveryProblem(t *testing.T) {
+	secret := "short-secret"
+	_, err := FromEnv(envOf(map[string]string{
+		"OSS_ENDPOINT":            "ftp://x",
+		"UPLOAD_PREFIX":           "uploads/",
+		"QUARANTINE_PREFIX":       "uploads/quarantine/",
+		"REJECT_ACTION":           "explode",
+		"WEBHOOK_URL":             "https://app.example/hook",
+		"WEBHOOK_SECRET":          secret,
+		"WEBHOOK_TIMEOUT_SECONDS": "0",
+		"LOG_LEVEL":               "loud",
+	}))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	msg := err.Error()
+	for _, name := range []string{"OSS_BUCKET", "OSS_REGION", "OSS_ENDPOINT", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT_SECONDS", "LOG_LEVEL"} {
+		if !strings.Contains(msg, name) {
+			t.Errorf("problem with %s not reported:\n%s", name, msg)
+		}
+	}
+	if strings.Contains(msg, secret) {
+		t.Errorf("the secret's value leaked into the error:\n%s", msg)
+	}
+}
+
+func TestConfigValidateAndRedaction(t *testing.T) {
+	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": "0123456789abcdef-very-secret"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v", c, c, c)} {
+		if strings.Contains(s, "very-secret") {
+			t.Errorf("secret printed: %s", s)
+		}
+	}
+	c.QuarantinePrefix = "/q"
+	c.RejectAction = "nope"
+	c.Bucket = ""
+	err = c.Validate()
+	if err == nil || !strings.Contains(err.Error(), "QUARANTINE_PREFIX") || !strings.Contains(err.Error(), "REJECT_ACTION") || !strings.Contains(err.Error(), "OSS_BUCKET") {
+		t.Errorf("Validate = %v", err)
+	}
+}
