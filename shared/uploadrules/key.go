@@ -63,7 +63,10 @@ func (r Rules) NewKey(userID, filename string, now time.Time, random io.Reader) 
 }
 
 // OwnerOf returns the user whose prefix holds key: the segment after Prefix,
-// when it is a valid user id followed by "/" and a non-empty rest.
+// when it is a valid user id followed by "/" and a non-empty rest. Keys with
+// an empty, "." or ".." segment after the prefix belong to nobody: OSS keys
+// are literal, but anything that normalises paths downstream would read
+// "uploads/alice/../bob/x" as bob's.
 func (r Rules) OwnerOf(key string) (string, bool) {
 	rest, ok := strings.CutPrefix(key, r.Prefix)
 	if !ok {
@@ -72,6 +75,11 @@ func (r Rules) OwnerOf(key string) (string, bool) {
 	user, tail, ok := strings.Cut(rest, "/")
 	if !ok || tail == "" || !ValidUserID(user) {
 		return "", false
+	}
+	for seg := range strings.SplitSeq(tail, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return "", false
+		}
 	}
 	return user, true
 }
