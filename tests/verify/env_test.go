@@ -229,11 +229,14 @@ func payload(e oss.Event) []byte {
 // receiver is the app's webhook endpoint: it verifies every signature with
 // verifier.Verify and records what it accepted.
 type receiver struct {
-	mu  sync.Mutex
-	got []verifier.Notification
-	bad int
-	url string
+	mu     sync.Mutex
+	got    []verifier.Notification
+	bad    int
+	refuse bool // answer 503 to everything
+	url    string
 }
+
+func (r *receiver) setRefuse(b bool) { r.mu.Lock(); r.refuse = b; r.mu.Unlock() }
 
 func newReceiver(t *testing.T) *receiver {
 	r := &receiver{}
@@ -241,6 +244,10 @@ func newReceiver(t *testing.T) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		if r.refuse {
+			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
+			return
+		}
 		if err := verifier.Verify([]byte(hookSecret), req.Header.Get(verifier.TimestampHeader), req.Header.Get(verifier.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
 			r.bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
