@@ -73,24 +73,9 @@ func (c Condition) Equal(d Condition) bool {
 	}
 }
 
-// MarshalJSON writes the object form for OpExact and the array forms otherwise.
-func (c Condition) MarshalJSON() ([]byte, error) {
-	switch c.Op {
-	case OpExact:
-		return json.Marshal(map[string]string{c.Field: c.Value})
-	case OpEq, OpStartsWith:
-		return json.Marshal([3]string{string(c.Op), "$" + c.Field, c.Value})
-	case OpContentLengthRange:
-		return json.Marshal([3]any{string(c.Op), c.Min, c.Max})
-	case OpIn, OpNotIn:
-		values := c.Values
-		if values == nil {
-			values = []string{}
-		}
-		return json.Marshal([3]any{string(c.Op), "$" + c.Field, values})
-	}
-	return nil, fmt.Errorf("postpolicy: unknown condition op %q", c.Op)
-}
+// MarshalJSON writes the object form for OpExact and the array forms
+// otherwise (see AppendJSON).
+func (c Condition) MarshalJSON() ([]byte, error) { return c.AppendJSON(nil) }
 
 func parseCondition(b json.RawMessage) (Condition, error) {
 	b = bytes.TrimSpace(b)

@@ -1,7 +1,8 @@
 // Package postpolicy builds, parses and signs OSS PostObject policy documents.
 //
-// A policy is built from typed values and marshalled with encoding/json; it is
-// signed either with V1 (base64 HMAC-SHA1 over the base64 policy) or V4
+// A policy is built from typed values, encoded to exactly the bytes
+// encoding/json.Marshal would write (without its reflection, see encode.go)
+// and parsed back with encoding/json; it is signed either with V1 (base64 HMAC-SHA1 over the base64 policy) or V4
 // (OSS4-HMAC-SHA256: hex HMAC-SHA256 with a derived signing key). Every
 // function is pure: the time is always passed in.
 package postpolicy
@@ -29,23 +30,10 @@ type Policy struct {
 	Conditions []Condition
 }
 
-// document is the wire shape of a Policy.
-type document struct {
-	Expiration string      `json:"expiration"`
-	Conditions []Condition `json:"conditions"`
-}
-
-// MarshalJSON writes the compact policy document, expiration first.
+// MarshalJSON writes the compact policy document, expiration first (see
+// AppendJSON).
 func (p Policy) MarshalJSON() ([]byte, error) {
-	t := p.Expiration.UTC()
-	if y := t.Year(); y < 0 || y > 9999 {
-		return nil, fmt.Errorf("postpolicy: expiration year %d out of range", y)
-	}
-	conds := p.Conditions
-	if conds == nil {
-		conds = []Condition{}
-	}
-	return json.Marshal(document{Expiration: t.Format(ExpirationLayout), Conditions: conds})
+	return p.AppendJSON(make([]byte, 0, 128+96*len(p.Conditions)))
 }
 
 // Marshal returns the compact JSON of p.
@@ -54,11 +42,19 @@ func (p Policy) Marshal() ([]byte, error) { return p.MarshalJSON() }
 // Encode returns the base64 policy, the value of the form field "policy"
 // and the string every signature is computed over.
 func (p Policy) Encode() (string, error) {
-	b, err := p.MarshalJSON()
+	b, err := p.AppendBase64(nil)
+	return string(b), err
+}
+
+// AppendBase64 appends the base64 policy to dst; signing code can hash the
+// bytes without another copy.
+func (p Policy) AppendBase64(dst []byte) ([]byte, error) {
+	var buf [2048]byte
+	doc, err := p.AppendJSON(buf[:0])
 	if err != nil {
-		return "", err
+		return dst, err
 	}
-	return base64.StdEncoding.EncodeToString(b), nil
+	return base64.StdEncoding.AppendEncode(dst, doc), nil
 }
 
 // Equal reports whether p and q describe the same document (a nil and an
