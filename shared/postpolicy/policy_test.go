@@ -53,6 +53,12 @@ func TestSignVectors(t *testing.T) {
 	if got := SignV4(SigningKeyV4(vectorSecret, vectorDay, vectorRegion), b64); got != vectorV4Sig {
 		t.Errorf("SignV4 = %s, want %s", got, vectorV4Sig)
 	}
+	signer := NewV4Signer(SigningKeyV4(vectorSecret, vectorDay, vectorRegion))
+	for range 2 { // reused state must not leak between signatures
+		if got := signer.Sign([]byte(b64)); got != vectorV4Sig {
+			t.Errorf("V4Signer.Sign = %s, want %s", got, vectorV4Sig)
+		}
+	}
 	if got := SignV1(vectorSecret, b64); got != vectorV1Sig {
 		t.Errorf("SignV1 = %s, want %s", got, vectorV1Sig)
 	}

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/hex"
+	"hash"
 	"time"
 )
 
@@ -45,6 +46,25 @@ func SigningKeyV4(secret, day, region string) []byte {
 // hex(HMAC-SHA256(signingKey, policyB64)).
 func SignV4(signingKey []byte, policyB64 string) string {
 	return hex.EncodeToString(hmacSHA256(signingKey, policyB64))
+}
+
+// V4Signer signs policies with one signing key, reusing its HMAC state so
+// that signing allocates only the result. It is not safe for concurrent use.
+type V4Signer struct{ mac hash.Hash }
+
+// NewV4Signer returns a signer for a key from SigningKeyV4.
+func NewV4Signer(signingKey []byte) *V4Signer {
+	return &V4Signer{mac: hmac.New(sha256.New, signingKey)}
+}
+
+// Sign returns hex(HMAC-SHA256(signingKey, policyB64)), as SignV4.
+func (s *V4Signer) Sign(policyB64 []byte) string {
+	s.mac.Reset()
+	s.mac.Write(policyB64)
+	var sum [sha256.Size]byte
+	var out [2 * sha256.Size]byte
+	hex.Encode(out[:], s.mac.Sum(sum[:0]))
+	return string(out[:])
 }
 
 // CredentialV4 returns the x-oss-credential value
