@@ -3,6 +3,8 @@ package oss
 import (
 	"encoding/base64"
 	"hash/crc64"
+	"net/http"
+	"net/http/httptest"
 	"strconv"
 )
 
@@ -18,4 +20,10 @@ func pattern(n int, seed byte) []byte {
 		b[i] = byte(i*7) ^ seed
 	}
 	return b
+}
+
+func do(h http.Handler, r *http.Request) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, r)
+	return rec
 }

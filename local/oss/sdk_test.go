@@ -250,6 +250,19 @@ func sdkSuite(t *testing.T, b *aoss.Bucket, key string) {
 		if err != nil || len(res.Objects) != 2 || !res.IsTruncated || res.Objects[0].Key != key {
 			t.Fatalf("ListObjects = %+v, %v", res, err)
 		}
+		next, err := b.ListObjects(aoss.Prefix(key), aoss.Marker(res.NextMarker))
+		if err != nil || len(next.Objects) == 0 || next.Objects[0].Key <= res.Objects[1].Key {
+			t.Fatalf("second page = %+v, %v", next, err)
+		}
+		dir := key[:strings.LastIndex(key, "/")+1]
+		grouped, err := b.ListObjects(aoss.Prefix(dir[:len(dir)-1]), aoss.Delimiter("/"))
+		if err != nil || len(grouped.CommonPrefixes) != 1 || grouped.CommonPrefixes[0] != dir || len(grouped.Objects) != 0 {
+			t.Fatalf("delimiter listing = %+v, %v", grouped, err)
+		}
+		v2, err := b.ListObjectsV2(aoss.Prefix(key), aoss.MaxKeys(1))
+		if err != nil || len(v2.Objects) != 1 || !v2.IsTruncated || v2.NextContinuationToken == "" {
+			t.Fatalf("ListObjectsV2 = %+v, %v", v2, err)
+		}
 	})
 	t.Run("delete", func(t *testing.T) {
 		if err := b.DeleteObject(key); err != nil {
