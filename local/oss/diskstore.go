@@ -49,6 +49,13 @@ func NewDiskStore(dir string, now func() time.Time) (*DiskStore, error) {
 			return nil, fmt.Errorf("oss store: %w", err)
 		}
 	}
+	// Staged bodies of requests that were in flight when a previous process
+	// stopped are garbage: nothing refers to them.
+	if stale, err := filepath.Glob(filepath.Join(dir, "tmp", "stage-*")); err == nil {
+		for _, f := range stale {
+			os.Remove(f)
+		}
+	}
 	return &DiskStore{dir: dir, now: now}, nil
 }
 

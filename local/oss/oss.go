@@ -161,6 +161,9 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	if !ValidBucketName(rq.bucket) {
 		return newError(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.", "")
 	}
+	if len(rq.key) > 1023 {
+		return newError(http.StatusBadRequest, "InvalidObjectName", "The specified object is not valid.", "")
+	}
 	b, err := s.store.GetBucket(rq.bucket)
 	if errors.Is(err, ErrNotFound) {
 		return errNoSuchBucket()
