@@ -293,3 +293,51 @@ func TestSourceScannerFindsEnvAndCalls(t *testing.T) {
 		t.Error("scanning a missing package succeeded")
 	}
 }
+
+// stringSliceVar reads a package-level `var name = []string{"a", ...}` from
+// the non-test Go files of dir (relative to the repository root).
+func stringSliceVar(dir, name string) ([]string, error) {
+	fset := token.NewFileSet()
+	matches, err := filepath.Glob(filepath.Join(repoRoot, dir, "*.go"))
+	if err != nil {
+		return nil, err
+	}
+	for _, path := range matches {
+		if strings.HasSuffix(path, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, path, nil, parser.SkipObjectResolution)
+		if err != nil {
+			return nil, err
+		}
+		for _, d := range f.Decls {
+			gd, ok := d.(*ast.GenDecl)
+			if !ok || gd.Tok != token.VAR {
+				continue
+			}
+			for _, spec := range gd.Specs {
+				vs := spec.(*ast.ValueSpec)
+				for i, n := range vs.Names {
+					if n.Name != name || i >= len(vs.Values) {
+						continue
+					}
+					lit, ok := vs.Values[i].(*ast.CompositeLit)
+					if !ok {
+						return nil, fmt.Errorf("%s.%s is not a composite literal", dir, name)
+					}
+					var out []string
+					for _, elt := range lit.Elts {
+						bl, ok := elt.(*ast.BasicLit)
+						if !ok || bl.Kind != token.STRING {
+							return nil, fmt.Errorf("%s.%s has a non-literal element", dir, name)
+						}
+						s, _ := strconv.Unquote(bl.Value)
+						out = append(out, s)
+					}
+					return out, nil
+				}
+			}
+		}
+	}
+	return nil, fmt.Errorf("no var %s in %s", name, dir)
+}

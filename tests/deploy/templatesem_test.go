@@ -489,3 +489,26 @@ func TestTemplateSemanticChecksCatchMutations(t *testing.T) {
 	code["verify"] = map[string]bool{"oss:GetObject": true, "oss:PutObject": true, "oss:PutObjectTagging": true, "oss:GetObjectTagging": true}
 	expectErr(t, checkTemplateSemantics(doc, contractRequiredEnv(), code), "grants oss:DeleteObject but functions/verify never calls")
 }
+
+// The uploader role grants exactly the actions the sts function's session
+// policy allows (shared/stsvend.UploadActions): a session can never do more
+// than the role, so a missing action would break ali-oss and an extra one
+// would be unused privilege.
+func TestUploaderRoleMatchesSessionPolicy(t *testing.T) {
+	want, err := stringSliceVar("shared/stsvend", "UploadActions")
+	if err != nil {
+		t.Fatalf("cannot read the session policy's actions: %v", err)
+	}
+	doc := loadYAML(t, "template.yaml")
+	e := newROSEnv(doc, templateParams)
+	stmts, _ := e.eval(at2(doc, "Resources", "UploaderRole", "Properties", "Policies", 0, "PolicyDocument", "Statement")).([]any)
+	var got []string
+	for _, s := range stmts {
+		got = append(got, strList(at2(s.(map[string]any), "Action"))...)
+	}
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("UploaderRole grants %v, the session policy allows %v", got, want)
+	}
+}
