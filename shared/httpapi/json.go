@@ -1,0 +1,115 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+)
+
+// WriteJSON writes v as JSON with the given status. A value that cannot be
+// marshalled is a programming error: it is logged and answered with 500.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	b, err := json.Marshal(v)
+	if err != nil {
+		slog.Default().Error("marshal response", "error", err.Error())
+		status = http.StatusInternalServerError
+		b = []byte(`{"error":{"code":"internal","message":"` + internalMessage + `"}}`)
+	}
+	b = append(b, '\n')
+	h := w.Header()
+	h.Set("Content-Type", "application/json; charset=utf-8")
+	h.Set("Content-Length", strconv.Itoa(len(b)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	w.WriteHeader(status)
+	_, _ = w.Write(b)
+}
+
+// DecodeJSON decodes the request body into dst strictly: unknown fields,
+// trailing data, an empty body and bodies over maxBytes are refused. Errors
+// are *Error: 413 "request_too_large" or 400 "invalid_request" with a
+// message saying what is wrong.
+func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
+	if r.Body == nil || r.Body == http.NoBody {
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body is empty; send a JSON object")
+	}
+	if r.ContentLength > maxBytes {
+		return tooLarge(maxBytes)
+	}
+	body := http.MaxBytesReader(nil, r.Body, maxBytes)
+	defer body.Close()
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeError(err, maxBytes)
+	}
+	// Exactly one JSON value: anything but whitespace after it is refused.
+	var extra json.RawMessage
+	switch err := dec.Decode(&extra); {
+	case errors.Is(err, io.EOF):
+		return nil
+	case err == nil:
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body must contain a single JSON value; found trailing data")
+	default:
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(maxBytes)
+		}
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body must contain a single JSON value; found trailing data")
+	}
+}
+
+func tooLarge(maxBytes int64) *Error {
+	return Errorf(http.StatusRequestEntityTooLarge, "request_too_large", "request body must not exceed %d bytes", maxBytes)
+}
+
+func decodeError(err error, maxBytes int64) *Error {
+	var (
+		mbe    *http.MaxBytesError
+		syntax *json.SyntaxError
+		typ    *json.UnmarshalTypeError
+	)
+	switch {
+	case errors.As(err, &mbe):
+		return tooLarge(maxBytes)
+	case errors.Is(err, io.EOF):
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body is empty; send a JSON object")
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body is truncated JSON")
+	case errors.As(err, &syntax):
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body is not valid JSON (at byte %d)", syntax.Offset)
+	case errors.As(err, &typ):
+		if typ.Field != "" {
+			return Errorf(http.StatusBadRequest, "invalid_request", "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+		}
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body must be a JSON object")
+	}
+	// encoding/json reports unknown fields as `json: unknown field "x"`
+	// without a typed error; strip the package prefix.
+	msg := err.Error()
+	msg = strings.TrimPrefix(msg, "json: ")
+	if len(msg) > 200 {
+		msg = msg[:200]
+	}
+	return Errorf(http.StatusBadRequest, "invalid_request", "invalid request body: %s", msg)
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "bool":
+		return "boolean"
+	case "slice", "array":
+		return "array"
+	case "map", "struct":
+		return "object"
+	case "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16", "uint32", "uint64", "float32", "float64":
+		return "number"
+	}
+	return fmt.Sprintf("value of type %s", goKind)
+}
