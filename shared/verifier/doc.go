@@ -28,8 +28,11 @@
 //
 // The steps for one object version run in this order:
 //
-//  1. HEAD; if tags say upload-etag = this ETag with a status, reuse that
-//     verdict (skip the check); otherwise check and write the verdict tags.
+//  1. HEAD and check (at most 3 KiB read). The check always runs: tags on
+//     an upload could have been set by the uploader, so they never stand in
+//     for it. If the tags already hold this verdict for this ETag, nothing
+//     is written; otherwise the verdict tags are written (replacing any
+//     stale or forged upload-* tags, including upload-notified).
 //  2. If upload-notified ≠ this ETag: POST the webhook, then write
 //     upload-notified = ETag (with no webhook configured it is written in
 //     step 1).
@@ -52,6 +55,13 @@
 //     checks it.
 //   - With Action "delete", a duplicate arriving after the deletion finds
 //     nothing and is skipped (the webhook went out before the delete).
+//   - Forged tags cannot change a verdict or prevent the action. The one
+//     thing an uploader able to tag its own upload could do is pre-set the
+//     exact true verdict with upload-notified and so suppress the webhook
+//     for that upload; deployments keep oss:PutObjectTagging out of the
+//     uploader's permissions (template.yaml does).
+//   - Users' own tags are kept, but dropped (last in key order) when the
+//     verdict needs the room (OSS allows 10 tags per object).
 //
 // # Errors
 //

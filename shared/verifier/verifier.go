@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
@@ -129,29 +130,32 @@ func (v *Verifier) Process(ctx context.Context, rec Record) error {
 		return fmt.Errorf("get tags %q: %w", key, err)
 	}
 
-	var verdict Verdict
-	if tags[TagETag] == info.ETag && tags[TagStatus] != "" {
-		// This version was checked before (a duplicate event, or a retry
-		// after a failure further down). Resume from the recorded state.
-		verdict = verdictFromTags(tags)
-		verdict.Owner, _ = v.Rules.OwnerOf(key)
+	// The check always runs (HEAD + at most SniffLimit bytes): tags on an
+	// object under the upload prefix could have been set by the uploader, so
+	// they never replace the check. They only tell whether this verdict was
+	// already recorded and delivered.
+	verdict, err := v.check(ctx, key, info)
+	if errors.Is(err, ErrChanged) {
+		log.Info("verify: object overwritten while being checked; its own event verifies the new version")
+		return nil
+	}
+	if errors.Is(err, ErrNotFound) {
+		return v.missing(ctx, log, rec)
+	}
+	if err != nil {
+		return err
+	}
+	if recorded(tags, verdict, info.ETag) {
 		if tags[TagNotified] == info.ETag {
-			log.Info("verify: duplicate event, verdict already delivered", "status", verdict.Status)
+			log.Info("verify: duplicate event, verdict already recorded and delivered", "status", verdict.Status)
 			return v.act(ctx, log, key, info, verdict, tags)
 		}
 	} else {
-		verdict, err = v.check(ctx, key, info)
-		if errors.Is(err, ErrChanged) {
-			log.Info("verify: object overwritten while being checked; its own event verifies the new version")
-			return nil
+		var dropped []string
+		tags, dropped = withVerdict(tags, verdict, info.ETag)
+		if len(dropped) > 0 {
+			log.Warn("verify: user tags dropped to make room for the verdict (OSS allows 10 tags)", "dropped", dropped)
 		}
-		if errors.Is(err, ErrNotFound) {
-			return v.missing(ctx, log, rec)
-		}
-		if err != nil {
-			return err
-		}
-		tags = withVerdict(tags, verdict, info.ETag)
 		if v.Notifier == nil {
 			tags[TagNotified] = info.ETag // nothing to deliver
 		}
@@ -355,16 +359,41 @@ func verdictFromTags(tags map[string]string) Verdict {
 	return Verdict{Status: tags[TagStatus], Reason: tags[TagReason], SniffedType: tags[TagType]}
 }
 
-// withVerdict returns a copy of the object's tags with the verdict for etag
-// (user tags are kept; stale verdict tags of an earlier version are dropped).
-func withVerdict(tags map[string]string, v Verdict, etag string) map[string]string {
-	out := make(map[string]string, len(tags)+4)
-	for k, val := range tags {
+// recorded reports whether tags already hold verdict v for etag.
+func recorded(tags map[string]string, v Verdict, etag string) bool {
+	reason := ""
+	if v.Rejected() {
+		reason = v.Reason
+	}
+	return tags[TagETag] == etag && tags[TagStatus] == v.Status && tags[TagReason] == reason
+}
+
+// MaxTags is how many tags OSS allows on one object.
+const MaxTags = 10
+
+// withVerdict returns a copy of the object's tags with the verdict for etag.
+// Stale verdict tags (of an earlier version, or set by the uploader) are
+// replaced; user tags are kept, except that when they would push the total
+// over MaxTags the last ones in key order are dropped (and returned), so an
+// uploader cannot block the verdict by filling the tag set.
+func withVerdict(tags map[string]string, v Verdict, etag string) (map[string]string, []string) {
+	var user []string
+	for k := range tags {
 		switch k {
 		case TagStatus, TagReason, TagETag, TagType, TagNotified:
 			continue
 		}
-		out[k] = val
+		user = append(user, k)
+	}
+	slices.Sort(user)
+	room := MaxTags - 5 // status, reason, etag, type, notified
+	var dropped []string
+	if len(user) > room {
+		user, dropped = user[:room], user[room:]
+	}
+	out := make(map[string]string, MaxTags)
+	for _, k := range user {
+		out[k] = tags[k]
 	}
 	out[TagStatus] = v.Status
 	out[TagETag] = etag
@@ -374,5 +403,5 @@ func withVerdict(tags map[string]string, v Verdict, etag string) map[string]stri
 	if v.SniffedType != "" {
 		out[TagType] = v.SniffedType
 	}
-	return out
+	return out, dropped
 }

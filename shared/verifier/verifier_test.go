@@ -321,3 +321,44 @@ func BenchmarkVerify100MiB(b *testing.B) {
 	}
 	b.ReportMetric(float64(read), "bytes-read/object")
 }
+
+func TestForgedTagsDoNotStandInForTheCheck(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/forged.png"
+	etag := f.store.Put(key, exeBytes(), "image/png", nil)
+	// The uploader tagged its upload as already verified and delivered.
+	forged := map[string]string{"upload-status": "verified", "upload-etag": etag, "upload-notified": etag, "upload-type": "image/png"}
+	if err := f.store.PutTags(context.Background(), key, forged); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 1024)); err != nil {
+		t.Fatal(err)
+	}
+	q, ok := f.store.Get("quarantine/" + key)
+	if !ok || q.Tags["upload-status"] != "rejected" || q.Tags["upload-reason"] != "type-mismatch" {
+		t.Errorf("forged verdict stood: quarantined %v, tags %v", ok, q.Tags)
+	}
+	if n := f.recv.notifications(); len(n) != 1 || n[0].Verdict != "rejected" {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+func TestFullTagSetCannotBlockTheVerdict(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	key := "uploads/u1/tagged.png"
+	etag := f.store.Put(key, pngBytes(t), "image/png", nil)
+	user := map[string]string{}
+	for i := range 10 {
+		user["k"+strconv.Itoa(i)] = "v"
+	}
+	if err := f.store.PutTags(context.Background(), key, user); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 1)); err != nil {
+		t.Fatal(err)
+	}
+	o, _ := f.store.Get(key)
+	if o.Tags["upload-status"] != "verified" || len(o.Tags) > 10 || o.Tags["k0"] != "v" || o.Tags["k4"] != "v" {
+		t.Errorf("tags = %v", o.Tags)
+	}
+}
