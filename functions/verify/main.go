@@ -7,18 +7,18 @@ package main
 
 import (
 	"context"
-	"log/slog"
 	"os"
 
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/ossupload/ossupload/shared/credentials"
+	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
 func main() {
 	cfg, err := verifier.FromEnv(os.Getenv)
-	logger := slog.New(slog.NewJSONHandler(os.Stdout, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	logger := httpapi.NewLogger(os.Stdout, cfg.LogLevel)
 	if err != nil {
 		logger.Error("verify: refusing to start", "error", err.Error())
 		os.Exit(2)

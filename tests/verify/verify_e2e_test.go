@@ -105,11 +105,19 @@ func TestVerifyEndToEnd(t *testing.T) {
 	})
 
 	t.Run("over the cap with STS credentials too-large", func(t *testing.T) {
-		creds := s.sts(t, devAK, "uploader", "u2", `{"Version":"1","Statement":[{"Effect":"Allow","Action":"oss:PutObject","Resource":"acs:oss:*:*:`+bucket+`/uploads/u2/*"}]}`)
+		creds := s.sts(t, devAK, "uploader", "u2", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:InitiateMultipartUpload","oss:UploadPart","oss:CompleteMultipartUpload"],"Resource":"acs:oss:*:*:`+bucket+`/uploads/u2/*"}]}`)
 		up := s.client(t, creds)
+		// The way ali-oss sends big files: multipart, the first part 1 MiB, the last 1 byte.
 		key := "uploads/u2/big.png"
 		size := int64(1<<20 + 1)
-		must(t, up.PutObject(key, &patternReader{head: pngBytes(t), n: size}, aoss.ContentType("image/png")))
+		imur, err := up.InitiateMultipartUpload(key, aoss.ContentType("image/png"))
+		must(t, err)
+		p1, err := up.UploadPart(imur, &patternReader{head: pngBytes(t), n: 1 << 20}, 1<<20, 1)
+		must(t, err)
+		p2, err := up.UploadPart(imur, strings.NewReader("x"), 1, 2)
+		must(t, err)
+		_, err = up.CompleteMultipartUpload(imur, []aoss.UploadPart{p1, p2})
+		must(t, err)
 		before := s.getBytes.Load()
 		s.deliver(t, v)
 		if got := s.getBytes.Load() - before; got != 0 {
@@ -119,7 +127,8 @@ func TestVerifyEndToEnd(t *testing.T) {
 		if tg["upload-status"] != "rejected" || tg["upload-reason"] != "too-large" {
 			t.Errorf("tags = %v", tg)
 		}
-		if n := s.hook.forKey(key); len(n) != 1 || n[0].Reason != "too-large" || n[0].Owner != "u2" || n[0].Size != size {
+		n := s.hook.forKey(key)
+		if len(n) != 1 || n[0].Reason != "too-large" || n[0].Owner != "u2" || n[0].Size != size || n[0].EventName != "ObjectCreated:CompleteMultipartUpload" {
 			t.Errorf("webhook = %+v", n)
 		}
 	})
