@@ -100,7 +100,7 @@ func (v *Verifier) ignored(key string) string {
 // records that need no retry (ignored, missing object, object changed
 // meanwhile) and an error for transient failures.
 func (v *Verifier) Process(ctx context.Context, rec Record) error {
-	log := v.logger(ctx).With("key", rec.Key, "eventEtag", rec.ETag, "event", rec.EventName, "ossRequestId", rec.RequestID)
+	log := v.logger(ctx).With("eventKey", rec.Key, "eventEtag", rec.ETag, "event", rec.EventName, "ossRequestId", rec.RequestID)
 	if !rec.Created() {
 		log.Debug("verify: ignoring non-ObjectCreated event")
 		return nil
@@ -159,7 +159,9 @@ func (v *Verifier) Process(ctx context.Context, rec Record) error {
 		if v.Notifier == nil {
 			tags[TagNotified] = info.ETag // nothing to deliver
 		}
-		if err := v.putTags(ctx, key, tags); err != nil {
+		if err := v.putTags(ctx, key, tags); errors.Is(err, ErrNotFound) {
+			return v.missing(ctx, log, rec)
+		} else if err != nil {
 			return err
 		}
 		log.Info("verify: verdict recorded", "status", verdict.Status, "reason", verdict.Reason, "sniffedType", verdict.SniffedType, "detail", verdict.Detail)
@@ -171,7 +173,10 @@ func (v *Verifier) Process(ctx context.Context, rec Record) error {
 		}
 		tags = maps.Clone(tags)
 		tags[TagNotified] = info.ETag
-		if err := v.putTags(ctx, key, tags); err != nil {
+		if err := v.putTags(ctx, key, tags); errors.Is(err, ErrNotFound) {
+			log.Info("verify: object deleted after its verdict was delivered")
+			return nil
+		} else if err != nil {
 			return err
 		}
 	}
@@ -225,8 +230,10 @@ func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verd
 	return contentCheck(v.Rules, key, info, Sniff(buf), verdict), nil
 }
 
+// putTags writes tags; a missing object is reported as ErrNotFound, which
+// callers treat as "deleted meanwhile".
 func (v *Verifier) putTags(ctx context.Context, key string, tags map[string]string) error {
-	if err := v.Store.PutTags(ctx, key, tags); err != nil && !errors.Is(err, ErrNotFound) {
+	if err := v.Store.PutTags(ctx, key, tags); err != nil {
 		return fmt.Errorf("put tags %q: %w", key, err)
 	}
 	return nil
@@ -347,7 +354,7 @@ func (v *Verifier) quarantined(ctx context.Context, log *slog.Logger, rec Record
 		}
 		tags = maps.Clone(tags)
 		tags[TagNotified] = etag
-		if err := v.putTags(ctx, qkey, tags); err != nil {
+		if err := v.putTags(ctx, qkey, tags); err != nil && !errors.Is(err, ErrNotFound) {
 			return false, err
 		}
 	}

@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -360,5 +361,21 @@ func TestFullTagSetCannotBlockTheVerdict(t *testing.T) {
 	o, _ := f.store.Get(key)
 	if o.Tags["upload-status"] != "verified" || len(o.Tags) > 10 || o.Tags["k0"] != "v" || o.Tags["k4"] != "v" {
 		t.Errorf("tags = %v", o.Tags)
+	}
+}
+
+func TestDeletedMeanwhileSkipped(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/gone.png"
+	etag := f.store.Put(key, pngBytes(t), "image/png", nil)
+	f.store.FailNext("PutTags", fmt.Errorf("put: %w", verifier.ErrNotFound)) // deleted between HEAD and tagging
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 1)); err != nil {
+		t.Fatalf("deleted object: %v", err)
+	}
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", "uploads/u1/never-existed.png", "AB", 1)); err != nil {
+		t.Fatalf("missing object: %v", err)
+	}
+	if n := f.recv.notifications(); len(n) != 0 {
+		t.Errorf("webhook for a vanished object: %+v", n)
 	}
 }
