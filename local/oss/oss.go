@@ -103,14 +103,35 @@ func resolve(host, path string) (bucket, key string) {
 	}
 	h = strings.ToLower(strings.TrimSuffix(h, "."))
 	path = strings.TrimPrefix(path, "/")
-	label, rest, dotted := strings.Cut(h, ".")
-	pathStyle := !dotted || h == "localhost" || net.ParseIP(strings.Trim(h, "[]")) != nil ||
-		(strings.HasPrefix(label, "oss-") && rest == "aliyuncs.com")
-	if pathStyle {
+	if pathStyleHost(h) {
 		bucket, key, _ = strings.Cut(path, "/")
 		return bucket, key
 	}
+	label, _, _ := strings.Cut(h, ".")
 	return label, path
+}
+
+// pathStyleHost reports whether a (port-less, lower-case) host is the
+// emulator's own authority rather than a bucket's virtual host.
+func pathStyleHost(h string) bool {
+	label, rest, dotted := strings.Cut(h, ".")
+	return !dotted || h == "localhost" || net.ParseIP(strings.Trim(h, "[]")) != nil ||
+		(strings.HasPrefix(label, "oss-") && rest == "aliyuncs.com")
+}
+
+// pathStyleAlternative: ali-oss in Node with sldEnable sends the path-style
+// path /<bucket>/<key> AND its forced Host <bucket>.oss-<region>.aliyuncs.com.
+// Read as a virtual host the key would start with "<bucket>/"; this returns
+// the path-style reading, tried when the first reading's signature fails.
+func pathStyleAlternative(host, bucket, key string) (string, bool) {
+	h := host
+	if hh, _, err := net.SplitHostPort(host); err == nil {
+		h = hh
+	}
+	if pathStyleHost(strings.ToLower(strings.TrimSuffix(h, "."))) {
+		return "", false
+	}
+	return strings.CutPrefix(key, bucket+"/")
 }
 
 // sourceIP is the client address without the port.
@@ -175,10 +196,18 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		return preflight(w, r, b)
 	}
 	applyCORS(w.Header(), r, b)
-	if r.Method == http.MethodPost && rq.key == "" && isMultipartForm(r) {
+	alt, hasAlt := pathStyleAlternative(r.Host, rq.bucket, rq.key)
+	if r.Method == http.MethodPost && (rq.key == "" || (hasAlt && alt == "")) && isMultipartForm(r) {
 		return s.postObject(w, rq, b)
 	}
-	if rq.principal, err = s.authenticate(authRequest{r: r, bucket: rq.bucket, key: rq.key, now: rq.now}); err != nil {
+	rq.principal, err = s.authenticate(authRequest{r: r, bucket: rq.bucket, key: rq.key, now: rq.now})
+	var oe *Error
+	if hasAlt && errors.As(err, &oe) && oe.Code == "SignatureDoesNotMatch" {
+		if p, altErr := s.authenticate(authRequest{r: r, bucket: rq.bucket, key: alt, now: rq.now}); altErr == nil {
+			rq.principal, rq.key, err = p, alt, nil
+		}
+	}
+	if err != nil {
 		return err
 	}
 	q := r.URL.Query()

@@ -100,6 +100,8 @@ func TestAddressingStyles(t *testing.T) {
 		{"path style", "127.0.0.1:9000", "/examplebucket/uploads/a%2Fb.txt"},
 		{"virtual host localhost", "examplebucket.localhost:9000", "/uploads/a/b.txt"},
 		{"ali-oss node Host", "examplebucket.oss-cn-hangzhou.aliyuncs.com", "/uploads/a/b.txt"},
+		// ali-oss in Node with sldEnable: path-style path and the forced Host.
+		{"ali-oss node sldEnable", "examplebucket.oss-cn-hangzhou.aliyuncs.com", "/examplebucket/uploads/a/b.txt"},
 	}
 	for i, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
