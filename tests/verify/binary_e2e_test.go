@@ -38,11 +38,7 @@ func (l *lockedBuffer) String() string {
 // the verify role's STS credentials handed over per invocation; the
 // emulator's events are the invocation payloads.
 func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "main")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ossupload/ossupload/functions/verify")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build functions/verify: %v\n%s", err, out)
-	}
+	bin := buildVerify(t)
 	s := newStack(t)
 	role := s.sts(t, fcAK, "verify", "verify-fn", "")
 	var output lockedBuffer
@@ -137,5 +133,42 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 	}
 	if !strings.Contains(out, "verify: verdict recorded") {
 		t.Errorf("function output lacks the verdict log line:\n%s", out)
+	}
+}
+
+func buildVerify(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "main")
+	build := exec.Command("go", "build", "-o", bin, "github.com/ossupload/ossupload/functions/verify")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build functions/verify: %v\n%s", err, out)
+	}
+	return bin
+}
+
+// TestVerifyBinaryRefusesBadConfig: an invalid configuration stops the
+// function before fc.Start with one log line naming every problem, and no
+// secret value.
+func TestVerifyBinaryRefusesBadConfig(t *testing.T) {
+	bin := buildVerify(t)
+	cmd := exec.Command(bin)
+	cmd.Env = []string{"OSS_REGION=cn-hangzhou", "QUARANTINE_PREFIX=uploads/q/", "REJECT_ACTION=shred",
+		"WEBHOOK_URL=https://app.example/hook", "WEBHOOK_SECRET=tooshort-SECRET", "FC_RUNTIME_API=127.0.0.1:1"}
+	out, err := cmd.CombinedOutput()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() == 0 {
+		t.Fatalf("exit: %v\n%s", err, out)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) != 1 {
+		t.Errorf("want one log line, got %d:\n%s", len(lines), out)
+	}
+	for _, want := range []string{"OSS_BUCKET", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_SECRET"} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("%s not named:\n%s", want, out)
+		}
+	}
+	if strings.Contains(string(out), "tooshort-SECRET") {
+		t.Errorf("secret value printed:\n%s", out)
 	}
 }
