@@ -13,7 +13,11 @@
 // owner-mismatch (x-oss-meta-owner vs the key's owner segment), empty,
 // too-large, size-mismatch (x-oss-meta-declared-size), type-mismatch (the
 // sniffed type against the declared type and against the key's extension;
-// see consistent for the family rules), type-not-allowed.
+// see consistent for the family rules), type-not-allowed (the sniffed and
+// the declared type against UPLOAD_ALLOWED_TYPES; a specific kind of an
+// allowed family passes, e.g. CSV-looking text when text/plain is allowed,
+// except active content: HTML, XML, SVG, JavaScript must be allowed by name
+// or wildcard).
 //
 // # Verdict
 //

@@ -4,6 +4,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gabriel-vasile/mimetype"
+
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -81,9 +83,9 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 
 // contentCheck applies the type rules to the sniffed type: type-mismatch
 // (sniffed type disagrees with the declared type or with the key's
-// extension) before type-not-allowed (sniffed type, or a declared type, not
-// in the allow-list), because a lie about the type is the more specific
-// finding.
+// extension) before type-not-allowed (sniffed type, see sniffedAllowed, or a
+// declared type, not in the allow-list), because a lie about the type is the
+// more specific finding.
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
 	declared := declaredType(info)
@@ -95,11 +97,11 @@ func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed stri
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", extension says "+ext
 		return v
 	}
-	if !typeAllowed(r, sniffed) {
+	if !familyAllowed(r, sniffed) && !narrowsTo(sniffed, declared, extensionType(key), r) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
 		return v
 	}
-	if declared != "" && !typeAllowed(r, declared) {
+	if declared != "" && !familyAllowed(r, declared) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "declared type "+declared+" is not allowed"
 		return v
 	}
@@ -136,4 +138,62 @@ func typeAllowed(r uploadrules.Rules, t string) bool {
 		}
 	}
 	return false
+}
+
+// activeTypes are content a browser may execute when served from the
+// bucket's origin. They must be allowed by name; they are never admitted
+// through a more generic allowed family (text/plain).
+var activeTypes = map[string]bool{
+	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
+	"text/xml": true, "text/javascript": true,
+}
+
+func active(m *mimetype.MIME) bool {
+	for ; m != nil; m = m.Parent() {
+		if activeTypes[m.String()] {
+			return true
+		}
+	}
+	return false
+}
+
+// familyAllowed applies the allow-list to a (sniffed or declared) type. A
+// type that is a more specific kind of an allowed family is allowed too (a
+// text file that happens to parse as CSV when text/plain is allowed; a docx
+// when application/zip is allowed), unless it is active content (HTML, SVG,
+// XML, JavaScript), which must be allowed by name (or by a wildcard such as
+// image/*, which admits SVG).
+func familyAllowed(r uploadrules.Rules, t string) bool {
+	if typeAllowed(r, t) {
+		return true
+	}
+	m := mimetype.Lookup(t)
+	if m == nil || active(m) {
+		return false
+	}
+	for p := m.Parent(); p != nil && p.String() != octetStream; p = p.Parent() {
+		if typeAllowed(r, NormalizeType(p.String())) {
+			return true
+		}
+	}
+	return false
+}
+
+// narrowsTo reports whether the sniffer saw only a container or family
+// (application/zip, text/plain) that the declared type, or else the
+// extension's type, is a specific, allowed, non-active kind of: the first
+// 3 KiB of a docx can look like any zip.
+func narrowsTo(sniffed, declared, ext string, r uploadrules.Rules) bool {
+	claimed := declared
+	if claimed == "" {
+		claimed = ext
+	}
+	if claimed == "" || claimed == sniffed {
+		return false
+	}
+	c, s := mimetype.Lookup(claimed), mimetype.Lookup(sniffed)
+	if c == nil || s == nil || active(c) || !descends(c, s) {
+		return false
+	}
+	return typeAllowed(r, claimed)
 }

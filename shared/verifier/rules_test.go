@@ -25,7 +25,7 @@ var (
 )
 
 func TestRulesCheck(t *testing.T) {
-	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{"image/*", "application/pdf", "text/plain", "text/csv"}}
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{"image/*", "application/pdf", "text/plain"}}
 	meta := func(kv ...string) map[string]string {
 		m := map[string]string{}
 		for i := 0; i+1 < len(kv); i += 2 {
@@ -61,6 +61,11 @@ func TestRulesCheck(t *testing.T) {
 		{"html named txt", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain"}, htmlBody, ReasonTypeNotAllowed},
 		{"text declared html", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/html")}, textBody, ReasonTypeNotAllowed},
 		{"zip", "uploads/u1/a.zip", ObjectInfo{Size: 100}, zipHead, ReasonTypeNotAllowed},
+		{"csv-looking .txt with only text/plain allowed", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain"}, csvBody, ""},
+		{"json .txt rescued by text/plain", "uploads/u1/a.txt", ObjectInfo{Size: 100}, []byte(`{"a":[1,2,3]}`), ""},
+		{"svg admitted by image/*", "uploads/u1/a.svg", ObjectInfo{Size: 100}, []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), ""},
+		{"html declared text/plain not rescued", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/plain")}, htmlBody, ReasonTypeNotAllowed},
+		{"xml as .txt not rescued", "uploads/u1/a.txt", ObjectInfo{Size: 100}, []byte(`<?xml version="1.0"?><a/>`), ReasonTypeNotAllowed},
 
 		{"outside any owner", "uploads/a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
 		{"owner dotdot", "uploads/../a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
@@ -85,6 +90,29 @@ func TestRulesCheck(t *testing.T) {
 			}
 			if v.Status != StatusRejected || v.Reason != tc.reason {
 				t.Errorf("got %s %q (%s), want rejected %q", v.Status, v.Reason, v.Detail, tc.reason)
+			}
+		})
+	}
+}
+
+func TestRulesContainerNarrowedByClaim(t *testing.T) {
+	const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: []string{docx}}
+	cases := []struct {
+		name, key string
+		info      ObjectInfo
+		reason    string
+	}{
+		{"zip head declared docx", "uploads/u1/a.docx", ObjectInfo{Size: 100, Meta: map[string]string{"declared-type": docx}}, ""},
+		{"zip head named docx", "uploads/u1/a.docx", ObjectInfo{Size: 100}, ""},
+		{"zip head named zip", "uploads/u1/a.zip", ObjectInfo{Size: 100}, ReasonTypeNotAllowed},
+		{"zip head no claim", "uploads/u1/a", ObjectInfo{Size: 100}, ReasonTypeNotAllowed},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			v := Check(rules, tc.key, tc.info, zipHead)
+			if v.Reason != tc.reason {
+				t.Errorf("got %s %q (%s), want %q", v.Status, v.Reason, v.Detail, tc.reason)
 			}
 		})
 	}
