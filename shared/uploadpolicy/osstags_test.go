@@ -1,0 +1,59 @@
+package uploadpolicy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/ossupload/ossupload/shared/credentials"
+)
+
+// TestOSSTagReader runs the official SDK against a loopback server that
+// answers like OSS (GetObjectTagging XML, 404 NoSuchKey), and checks the
+// request is V4-signed for the region and carries the security token.
+func TestOSSTagReader(t *testing.T) {
+	var gotAuth, gotToken, gotPath, gotQuery string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		gotAuth, gotToken = r.Header.Get("Authorization"), r.Header.Get("X-Oss-Security-Token")
+		gotPath, gotQuery = r.URL.Path, r.URL.RawQuery
+		w.Header().Set("x-oss-request-id", "rid")
+		if strings.HasSuffix(r.URL.Path, "/missing") {
+			w.Header().Set("Content-Type", "application/xml")
+			w.WriteHeader(404)
+			w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message><RequestId>rid</RequestId></Error>`))
+			return
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.Write([]byte(`<?xml version="1.0" encoding="UTF-8"?><Tagging><TagSet><Tag><Key>upload-status</Key><Value>rejected</Value></Tag><Tag><Key>upload-reason</Key><Value>too-large</Value></Tag></TagSet></Tagging>`))
+	}))
+	defer srv.Close()
+	creds := &countingCreds{creds: credentials.Credentials{AccessKeyID: testAK, AccessKeySecret: testAKSec, SecurityToken: testToken}}
+	tr := OSSTagReader{Endpoint: srv.URL, Region: testRegion, Bucket: testBucket, Credentials: creds}
+
+	tags, err := tr.ObjectTags(context.Background(), "uploads/alice/x.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tags[TagStatus] != "rejected" || tags[TagReason] != "too-large" {
+		t.Fatalf("tags %v", tags)
+	}
+	if !strings.HasPrefix(gotAuth, "OSS4-HMAC-SHA256 Credential="+testAK+"/") || !strings.Contains(gotAuth, "/cn-hangzhou/oss/aliyun_v4_request") {
+		t.Errorf("Authorization %q is not V4 for the region", gotAuth)
+	}
+	if gotToken != testToken {
+		t.Errorf("security token header %q", gotToken)
+	}
+	if gotPath != "/"+testBucket+"/uploads/alice/x.png" || gotQuery != "tagging" {
+		t.Errorf("request %s?%s", gotPath, gotQuery)
+	}
+
+	if _, err := tr.ObjectTags(context.Background(), "uploads/alice/missing"); !errors.Is(err, ErrObjectNotFound) {
+		t.Fatalf("missing object: %v", err)
+	}
+	if creds.calls.Load() != 2 {
+		t.Errorf("credentials resolved %d times, want once per call", creds.calls.Load())
+	}
+}

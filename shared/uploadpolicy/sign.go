@@ -1,0 +1,277 @@
+package uploadpolicy
+
+import (
+	"crypto/subtle"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ossupload/ossupload/shared/auth"
+	"github.com/ossupload/ossupload/shared/credentials"
+	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/postpolicy"
+	"github.com/ossupload/ossupload/shared/uploadrules"
+)
+
+// SuccessActionStatus is the status OSS answers a successful form POST with.
+// 200 gives an empty body that fetch, XMLHttpRequest, el-upload and Uppy all
+// treat as success (201 would add an XML body, 204 no body either, but some
+// upload widgets only accept 200).
+const SuccessActionStatus = "200"
+
+// signRequest is the body of POST / (or the query of GET /).
+type signRequest struct {
+	Filename    string `json:"filename"`
+	ContentType string `json:"contentType"`
+	Size        *int64 `json:"size"`
+}
+
+// Response is the answer of POST / and GET /.
+type Response struct {
+	Method    string `json:"method"`    // always "POST"
+	URL       string `json:"url"`       // where to post the form
+	Host      string `json:"host"`      // same as URL (the name OSS samples use)
+	Key       string `json:"key"`       // the object key the form uploads to
+	Dir       string `json:"dir"`       // the caller's prefix
+	Fields    Fields `json:"fields"`    // every form field to send before "file"
+	Expire    int64  `json:"expire"`    // policy expiry, unix seconds
+	ExpiresAt string `json:"expiresAt"` // policy expiry, RFC 3339 UTC
+	MaxSize   int64  `json:"maxSize"`   // largest accepted file, bytes
+
+	// V1 only, the names of OSS's own samples.
+	AccessID  string `json:"accessid,omitempty"`
+	Policy    string `json:"policy,omitempty"`
+	Signature string `json:"signature,omitempty"`
+}
+
+// Fields are the form fields, in the order a browser should append them.
+// Every one of them except policy and the signature fields is pinned by a
+// policy condition.
+type Fields struct {
+	Key                 string `json:"key"`
+	Policy              string `json:"policy"`
+	OSSAccessKeyID      string `json:"OSSAccessKeyId,omitempty"`          // V1
+	Signature           string `json:"Signature,omitempty"`               // V1
+	SignatureVersion    string `json:"x-oss-signature-version,omitempty"` // V4
+	Credential          string `json:"x-oss-credential,omitempty"`        // V4
+	Date                string `json:"x-oss-date,omitempty"`              // V4
+	V4Signature         string `json:"x-oss-signature,omitempty"`         // V4
+	SecurityToken       string `json:"x-oss-security-token,omitempty"`
+	SuccessActionStatus string `json:"success_action_status"`
+	ContentType         string `json:"Content-Type,omitempty"`
+	ForbidOverwrite     string `json:"x-oss-forbid-overwrite"`
+	Owner               string `json:"x-oss-meta-owner"`
+	DeclaredType        string `json:"x-oss-meta-declared-type,omitempty"`
+	DeclaredSize        string `json:"x-oss-meta-declared-size,omitempty"`
+}
+
+func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := h.deps.Auth.Authenticate(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	req, err := decodeSignRequest(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	up, err := h.check(id, req)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	creds, err := h.deps.Credentials.Resolve(ctx)
+	if err != nil || !creds.Valid() {
+		if err == nil {
+			err = credentials.ErrNotFound
+		}
+		h.log.ErrorContext(ctx, "no credentials to sign with", "request_id", httpapi.RequestID(ctx), "error", err.Error())
+		h.fail(w, r, unavailable())
+		return
+	}
+	resp, err := h.build(up, creds)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy", // at most 5 attrs: no allocation
+		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
+		slog.Int64("max_size", resp.MaxSize))
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
+
+func unavailable() *httpapi.Error {
+	return httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "signing is unavailable, try again later")
+}
+
+func decodeSignRequest(r *http.Request) (signRequest, error) {
+	var req signRequest
+	if r.Method == http.MethodPost {
+		err := httpapi.DecodeJSON(r, MaxRequestBytes, &req)
+		return req, err
+	}
+	q := r.URL.Query()
+	req.Filename = q.Get("filename")
+	req.ContentType = q.Get("contentType")
+	if s := q.Get("size"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return req, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be an integer")
+		}
+		req.Size = &n
+	}
+	return req, nil
+}
+
+// upload is a checked request: what will be signed.
+type upload struct {
+	user        string
+	key         string
+	contentType string // "" when not declared
+	size        int64  // 0 when not declared
+	now         time.Time
+}
+
+// check applies the rules and picks the key; nothing is signed yet.
+func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
+	rules := h.cfg.Rules
+	if req.Filename == "" {
+		return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "filename is required")
+	}
+	up := upload{user: id.UserID, contentType: strings.TrimSpace(req.ContentType), now: h.deps.Now()}
+	if req.Size != nil {
+		up.size = *req.Size
+		if up.size == 0 {
+			return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be at least 1 byte")
+		}
+	}
+	if up.contentType == "" && !rules.AllowsAnyType() {
+		return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "contentType is required")
+	}
+	if err := rules.CheckDeclared(up.size, up.contentType); err != nil {
+		return upload{}, ruleError(err)
+	}
+	key, err := rules.NewKey(id.UserID, req.Filename, up.now, h.deps.Random)
+	if err != nil {
+		return upload{}, ruleError(err)
+	}
+	up.key = key
+	return up, nil
+}
+
+// ruleError maps an uploadrules error to its HTTP status.
+func ruleError(err error) error {
+	var re *uploadrules.Error
+	if !errors.As(err, &re) {
+		return err
+	}
+	status := http.StatusBadRequest
+	if re.Code == uploadrules.CodeTooLarge {
+		status = http.StatusRequestEntityTooLarge
+	}
+	return httpapi.Errorf(status, re.Code, "%s", re.Message)
+}
+
+// build makes and signs the policy for up.
+func (h *Handler) build(up upload, creds credentials.Credentials) (*Response, error) {
+	cfg := &h.cfg
+	maxSize := cfg.Rules.MaxBytes
+	if up.size > 0 && up.size < maxSize {
+		maxSize = up.size
+	}
+	exp := up.now.UTC().Add(h.expiry).Truncate(time.Second)
+	resp := &Response{
+		Method:    http.MethodPost,
+		URL:       cfg.UploadURL,
+		Host:      cfg.UploadURL,
+		Key:       up.key,
+		Dir:       cfg.Rules.UserPrefix(up.user),
+		Expire:    exp.Unix(),
+		ExpiresAt: exp.Format(time.RFC3339),
+		MaxSize:   maxSize,
+	}
+	f := &resp.Fields
+	f.Key = up.key
+	f.SecurityToken = creds.SecurityToken
+	f.SuccessActionStatus = SuccessActionStatus
+	f.ContentType = up.contentType
+	f.ForbidOverwrite = "true"
+	f.Owner = up.user
+	f.DeclaredType = up.contentType
+	if up.size > 0 {
+		f.DeclaredSize = strconv.FormatInt(up.size, 10)
+	}
+
+	conds := make([]postpolicy.Condition, 0, 14)
+	conds = append(conds,
+		postpolicy.Exact("bucket", cfg.Bucket),
+		postpolicy.Exact("key", up.key),
+		postpolicy.ContentLengthRange(1, maxSize),
+		postpolicy.Exact("success_action_status", f.SuccessActionStatus),
+		postpolicy.Exact("x-oss-forbid-overwrite", f.ForbidOverwrite),
+		postpolicy.Exact("x-oss-meta-owner", f.Owner),
+	)
+	if up.contentType != "" {
+		conds = append(conds,
+			postpolicy.Exact("Content-Type", f.ContentType),
+			postpolicy.Exact("x-oss-meta-declared-type", f.DeclaredType))
+	}
+	if f.DeclaredSize != "" {
+		conds = append(conds, postpolicy.Exact("x-oss-meta-declared-size", f.DeclaredSize))
+	}
+	v4 := cfg.SignatureVersion != SignatureV1
+	if v4 {
+		f.SignatureVersion = postpolicy.SignatureVersionV4
+		f.Credential = postpolicy.CredentialV4(creds.AccessKeyID, up.now, cfg.Region)
+		f.Date = postpolicy.DateV4(up.now)
+		conds = append(conds,
+			postpolicy.Exact("x-oss-signature-version", f.SignatureVersion),
+			postpolicy.Exact("x-oss-credential", f.Credential),
+			postpolicy.Exact("x-oss-date", f.Date))
+	}
+	if f.SecurityToken != "" {
+		conds = append(conds, postpolicy.Exact("x-oss-security-token", f.SecurityToken))
+	}
+	var buf [4096]byte
+	b64, err := postpolicy.Policy{Expiration: exp, Conditions: conds}.AppendBase64(buf[:0])
+	if err != nil {
+		return nil, err
+	}
+	f.Policy = string(b64)
+	if v4 {
+		f.V4Signature = h.keys.sign(creds.AccessKeySecret, f.Date[:len(postpolicy.DayLayout)], cfg.Region, b64)
+		return resp, nil
+	}
+	f.OSSAccessKeyID = creds.AccessKeyID
+	f.Signature = postpolicy.SignV1(creds.AccessKeySecret, f.Policy)
+	resp.AccessID, resp.Policy, resp.Signature = f.OSSAccessKeyID, f.Policy, f.Signature
+	return resp, nil
+}
+
+// keyCache keeps the V4 signer of the last signing key: the key changes only
+// with the day, the region or the secret, and deriving it costs four HMACs.
+type keyCache struct {
+	mu                  sync.Mutex
+	secret, day, region string
+	signer              *postpolicy.V4Signer
+}
+
+// sign returns the V4 signature of policyB64 for the secret, day and region.
+func (c *keyCache) sign(secret, day, region string, policyB64 []byte) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.signer == nil || c.day != day || c.region != region ||
+		subtle.ConstantTimeCompare([]byte(c.secret), []byte(secret)) != 1 {
+		c.secret, c.day, c.region = secret, day, region
+		c.signer = postpolicy.NewV4Signer(postpolicy.SigningKeyV4(secret, day, region))
+	}
+	return c.signer.Sign(policyB64)
+}

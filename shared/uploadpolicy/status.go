@@ -1,0 +1,72 @@
+package uploadpolicy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/ossupload/ossupload/shared/httpapi"
+)
+
+// Verdict tags written by the verify function.
+const (
+	TagStatus = "upload-status"
+	TagReason = "upload-reason"
+)
+
+// ErrObjectNotFound is returned by a TagReader when the object does not exist.
+var ErrObjectNotFound = errors.New("object not found")
+
+// TagReader reads the tags of an object in the configured bucket.
+type TagReader interface {
+	ObjectTags(ctx context.Context, key string) (map[string]string, error)
+}
+
+// StatusResponse is the answer of GET /status.
+type StatusResponse struct {
+	Key    string `json:"key"`
+	Status string `json:"status"` // pending | verified | rejected
+	Reason string `json:"reason,omitempty"`
+}
+
+func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	id, err := h.deps.Auth.Authenticate(r)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	key := r.URL.Query().Get("key")
+	if key == "" {
+		h.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "key is required"))
+		return
+	}
+	if owner, ok := h.cfg.Rules.OwnerOf(key); !ok || owner != id.UserID {
+		h.fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "the key is not one of your uploads"))
+		return
+	}
+	if h.deps.Tags == nil {
+		h.fail(w, r, unavailable())
+		return
+	}
+	tags, err := h.deps.Tags.ObjectTags(ctx, key)
+	switch {
+	case errors.Is(err, ErrObjectNotFound):
+		h.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found",
+			"no object at this key: not uploaded yet, or removed after rejection"))
+		return
+	case err != nil:
+		h.log.ErrorContext(ctx, "read object tags", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.fail(w, r, unavailable())
+		return
+	}
+	resp := StatusResponse{Key: key, Status: "pending"}
+	switch tags[TagStatus] {
+	case "verified":
+		resp.Status = "verified"
+	case "rejected":
+		resp.Status, resp.Reason = "rejected", tags[TagReason]
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}

@@ -1,0 +1,74 @@
+package uploadpolicy
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"testing"
+)
+
+type fakeTags map[string]map[string]string
+
+func (f fakeTags) ObjectTags(_ context.Context, key string) (map[string]string, error) {
+	if key == "uploads/alice/broken" {
+		return nil, errors.New("connection refused")
+	}
+	tags, ok := f[key]
+	if !ok {
+		return nil, ErrObjectNotFound
+	}
+	return tags, nil
+}
+
+func TestStatus(t *testing.T) {
+	tags := fakeTags{
+		"uploads/alice/2026/11/23/0123456789abcdef-a.png": {TagStatus: "verified"},
+		"uploads/alice/2026/11/23/0123456789abcdef-b.exe": {TagStatus: "rejected", TagReason: "type-mismatch"},
+		"uploads/alice/2026/11/23/0123456789abcdef-c.png": {},
+		"uploads/bob/2026/11/23/0123456789abcdef-a.png":   {TagStatus: "verified"},
+	}
+	f := newFixture(t, nil, tags)
+	tok := token(t, testUser)
+	rows := []struct {
+		name, key, tok string
+		status         int
+		want           StatusResponse
+		code           string
+	}{
+		{"verified", "uploads/alice/2026/11/23/0123456789abcdef-a.png", tok, 200, StatusResponse{Status: "verified"}, ""},
+		{"rejected", "uploads/alice/2026/11/23/0123456789abcdef-b.exe", tok, 200, StatusResponse{Status: "rejected", Reason: "type-mismatch"}, ""},
+		{"pending", "uploads/alice/2026/11/23/0123456789abcdef-c.png", tok, 200, StatusResponse{Status: "pending"}, ""},
+		{"not found", "uploads/alice/2026/11/23/0123456789abcdef-zzz.png", tok, 404, StatusResponse{}, "not_found"},
+		{"another user's key", "uploads/bob/2026/11/23/0123456789abcdef-a.png", tok, 403, StatusResponse{}, "forbidden"},
+		{"traversal out of own prefix", "uploads/alice/../bob/2026/11/23/0123456789abcdef-a.png", tok, 403, StatusResponse{}, "forbidden"},
+		{"outside the upload prefix", "quarantine/uploads/alice/x.png", tok, 403, StatusResponse{}, "forbidden"},
+		{"no key", "", tok, 400, StatusResponse{}, "invalid_request"},
+		{"no token", "uploads/alice/2026/11/23/0123456789abcdef-a.png", "", 401, StatusResponse{}, "unauthorized"},
+		{"store failure", "uploads/alice/broken", tok, 503, StatusResponse{}, "unavailable"},
+	}
+	for _, row := range rows {
+		t.Run(row.name, func(t *testing.T) {
+			r := httptest.NewRequest(http.MethodGet, "/status?key="+url.QueryEscape(row.key), nil)
+			if row.tok != "" {
+				r.Header.Set("Authorization", "Bearer "+row.tok)
+			}
+			w := serve(f.handler, r)
+			if w.Code != row.status {
+				t.Fatalf("status %d, want %d: %s", w.Code, row.status, w.Body)
+			}
+			if row.code != "" {
+				if e := decode[errorBody](t, w.Body); e.Error.Code != row.code {
+					t.Fatalf("code %q, want %q", e.Error.Code, row.code)
+				}
+				return
+			}
+			got := decode[StatusResponse](t, w.Body)
+			row.want.Key = row.key
+			if got != row.want {
+				t.Fatalf("got %+v, want %+v", got, row.want)
+			}
+		})
+	}
+}
