@@ -79,22 +79,18 @@ func newFixture(t testing.TB, env map[string]string, tags TagReader) *fixture {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	ac := cfg.AuthConfig()
-	ac.Now = func() time.Time { return testNow }
-	a, err := auth.New(context.Background(), ac)
-	if err != nil {
-		t.Fatal(err)
-	}
+	a := mustAuth(t)
 	f := &fixture{
 		creds: &countingCreds{creds: credentials.Credentials{AccessKeyID: testAK, AccessKeySecret: testAKSec, SecurityToken: testToken}},
 		logs:  new(bytes.Buffer),
 		cfg:   cfg,
 	}
+	var err error
 	f.handler, err = New(cfg, Deps{
 		Auth:        a,
 		Credentials: f.creds,
 		Tags:        tags,
-		Now:         func() time.Time { return testNow },
+		Now:         fixedNow,
 		Random:      fixedRandom{},
 		Logger:      slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 	})
@@ -102,6 +98,20 @@ func newFixture(t testing.TB, env map[string]string, tags TagReader) *fixture {
 		t.Fatal(err)
 	}
 	return f
+}
+
+func fixedNow() time.Time { return testNow }
+
+// mustAuth returns the authenticator of the test configuration.
+func mustAuth(t testing.TB) *auth.Authenticator {
+	t.Helper()
+	ac := FromEnv(testEnv(nil)).AuthConfig()
+	ac.Now = fixedNow
+	a, err := auth.New(context.Background(), ac)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }
 
 func token(t testing.TB, sub string) string {
