@@ -26,7 +26,7 @@ func (ctxCreds) Resolve(ctx context.Context) (credentials.Credentials, error) {
 // every answer must still verify with its own secret.
 func TestConcurrentSign(t *testing.T) {
 	f := newFixture(t, nil, nil)
-	h, err := New(f.cfg, Deps{Auth: mustAuth(t), Credentials: ctxCreds{}, Now: fixedNow, Random: fixedRandom{}})
+	h, err := New(f.cfg, Deps{Auth: mustAuth(t, f.cfg), Credentials: ctxCreds{}, Now: fixedNow, Random: fixedRandom{}})
 	if err != nil {
 		t.Fatal(err)
 	}

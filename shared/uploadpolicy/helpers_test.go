@@ -79,7 +79,7 @@ func newFixture(t testing.TB, env map[string]string, tags TagReader) *fixture {
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
-	a := mustAuth(t)
+	a := mustAuth(t, cfg)
 	f := &fixture{
 		creds: &countingCreds{creds: credentials.Credentials{AccessKeyID: testAK, AccessKeySecret: testAKSec, SecurityToken: testToken}},
 		logs:  new(bytes.Buffer),
@@ -103,9 +103,9 @@ func newFixture(t testing.TB, env map[string]string, tags TagReader) *fixture {
 func fixedNow() time.Time { return testNow }
 
 // mustAuth returns the authenticator of the test configuration.
-func mustAuth(t testing.TB) *auth.Authenticator {
+func mustAuth(t testing.TB, cfg Config) *auth.Authenticator {
 	t.Helper()
-	ac := FromEnv(testEnv(nil)).AuthConfig()
+	ac := cfg.AuthConfig()
 	ac.Now = fixedNow
 	a, err := auth.New(context.Background(), ac)
 	if err != nil {

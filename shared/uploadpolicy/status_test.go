@@ -72,3 +72,21 @@ func TestStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestAnonymous: only with AUTH_ALLOW_ANONYMOUS=true does a request without
+// a token get a form, under the "anonymous" prefix; /status without a tag
+// reader is unavailable rather than guessing.
+func TestAnonymous(t *testing.T) {
+	f := newFixture(t, map[string]string{"AUTH_ALLOW_ANONYMOUS": "true", "AUTH_JWT_SECRET": ""}, nil)
+	w := serve(f.handler, postSign(t, "", `{"filename":"a.png","contentType":"image/png"}`))
+	if w.Code != 200 {
+		t.Fatalf("%d %s", w.Code, w.Body)
+	}
+	if resp := decode[Response](t, w.Body); resp.Dir != "uploads/anonymous/" || resp.Fields.Owner != "anonymous" {
+		t.Fatalf("anonymous answer %+v", resp)
+	}
+	r := httptest.NewRequest(http.MethodGet, "/status?key=uploads/anonymous/2026/11/23/0123456789abcdef-a.png", nil)
+	if w := serve(f.handler, r); w.Code != 503 || w.Header().Get("Retry-After") == "" {
+		t.Fatalf("status without a tag reader: %d %v", w.Code, w.Header())
+	}
+}
