@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
+	"strings"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
@@ -29,6 +31,11 @@ func (t OSSTagReader) ObjectTags(ctx context.Context, key string) (map[string]st
 	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(t.Region)}
 	if creds.SecurityToken != "" {
 		opts = append(opts, oss.SecurityToken(creds.SecurityToken))
+	}
+	if u, err := url.Parse(t.Endpoint); err == nil && !strings.HasSuffix(u.Hostname(), ".aliyuncs.com") {
+		// An emulator or proxy (the local stack): address the bucket in the
+		// path, as <bucket>.localhost may not resolve.
+		opts = append(opts, oss.ForcePathStyle(true))
 	}
 	if t.HTTPClient != nil {
 		opts = append(opts, oss.HTTPClient(t.HTTPClient))

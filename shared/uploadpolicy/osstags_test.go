@@ -31,7 +31,9 @@ func TestOSSTagReader(t *testing.T) {
 	}))
 	defer srv.Close()
 	creds := &countingCreds{creds: credentials.Credentials{AccessKeyID: testAK, AccessKeySecret: testAKSec, SecurityToken: testToken}}
-	tr := OSSTagReader{Endpoint: srv.URL, Region: testRegion, Bucket: testBucket, Credentials: creds}
+	// "localhost" rather than the IP: the reader must choose path style itself.
+	endpoint := strings.Replace(srv.URL, "127.0.0.1", "localhost", 1)
+	tr := OSSTagReader{Endpoint: endpoint, Region: testRegion, Bucket: testBucket, Credentials: creds}
 
 	tags, err := tr.ObjectTags(context.Background(), "uploads/alice/x.png")
 	if err != nil {
