@@ -88,6 +88,9 @@ func zipDir(out, dir string) (err error) {
 	if err := tmp.Close(); err != nil {
 		return err
 	}
+	if err := os.Chmod(tmp.Name(), 0o644); err != nil { // CreateTemp made it 0600
+		return err
+	}
 	return os.Rename(tmp.Name(), out)
 }
 

@@ -31,6 +31,9 @@ func TestZipDirKeepsExecBitAndRootLayout(t *testing.T) {
 	if err := zipDir(out, src); err != nil {
 		t.Fatal(err)
 	}
+	if fi, err := os.Stat(out); err != nil || fi.Mode().Perm() != 0o644 {
+		t.Errorf("zip file mode: %v %v, want 0644", fi.Mode(), err)
+	}
 	first, err := os.ReadFile(out)
 	if err != nil {
 		t.Fatal(err)
