@@ -21,6 +21,7 @@ func TestSanitizeFilename(t *testing.T) {
 		{"．．", "__"},                                 // U+FF0E FULLWIDTH FULL STOP, not ".."
 		{"ab:c.txt", "ab_c.txt"},
 		{"😀.png", "_.png"},
+		{"${filename}.png", "__filename_.png"}, // no PostObject ${filename} expansion
 		{"file.", "file."},
 		{"-", "-"},
 		{strings.Repeat("a", 200), strings.Repeat("a", 200)},
