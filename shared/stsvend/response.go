@@ -1,0 +1,82 @@
+package stsvend
+
+import (
+	"strings"
+	"time"
+)
+
+// ClientOptions are the ali-oss constructor options that depend on where
+// browsers upload (OSS_UPLOAD_URL), computed once from the configuration.
+type ClientOptions struct {
+	Endpoint  string // "" when OSS_UPLOAD_URL is the default
+	Secure    bool   // https
+	SldEnable bool   // path-style addressing: /<bucket>/<key>
+	Cname     bool   // endpoint is a custom domain or CDN bound to the bucket
+}
+
+// ClientOptionsFor derives the ali-oss options from OSS_UPLOAD_URL:
+//   - the default https://<bucket>.oss-<region>.aliyuncs.com: no endpoint
+//     (ali-oss builds it from region and bucket);
+//   - host "<bucket>.<rest>": endpoint scheme://<rest> (ali-oss prefixes the
+//     bucket again);
+//   - path "/<bucket>" (e.g. the local emulator http://127.0.0.1:9000/<bucket>):
+//     endpoint scheme://host with sldEnable, ali-oss's path-style switch
+//     (OSS/STS protocol reference §0);
+//   - anything else is a custom domain or CDN: endpoint = the URL, cname.
+func ClientOptionsFor(uploadURL, bucket, region string) (ClientOptions, error) {
+	u, err := parseUploadURL(uploadURL)
+	if err != nil {
+		return ClientOptions{}, err
+	}
+	o := ClientOptions{Secure: u.Scheme == "https"}
+	path := strings.TrimSuffix(u.Path, "/")
+	host := strings.ToLower(u.Host)
+	switch {
+	case path == "" && u.Scheme == "https" && host == bucket+".oss-"+region+".aliyuncs.com":
+		// the default: ali-oss derives it from region and bucket
+	case path == "" && strings.HasPrefix(host, bucket+"."):
+		o.Endpoint = u.Scheme + "://" + strings.TrimPrefix(host, bucket+".")
+	case path == "/"+bucket:
+		o.Endpoint = u.Scheme + "://" + u.Host
+		o.SldEnable = true
+	default:
+		o.Endpoint = strings.TrimSuffix(uploadURL, "/")
+		o.Cname = true
+	}
+	return o, nil
+}
+
+// Response is the 200 answer, ready for `new OSS({...})` in ali-oss and for
+// its refreshSTSToken callback (which reads accessKeyId, accessKeySecret
+// and stsToken). securityToken repeats stsToken for other clients.
+type Response struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	AccessKeySecret string `json:"accessKeySecret"`
+	StsToken        string `json:"stsToken"`
+	SecurityToken   string `json:"securityToken"`
+	Expiration      string `json:"expiration"` // RFC 3339, UTC
+	Bucket          string `json:"bucket"`
+	Region          string `json:"region"` // "oss-<region>"
+	Endpoint        string `json:"endpoint,omitempty"`
+	Secure          bool   `json:"secure"`
+	SldEnable       bool   `json:"sldEnable,omitempty"`
+	Cname           bool   `json:"cname,omitempty"`
+	Dir             string `json:"dir"` // the caller's prefix; upload keys must start with it
+}
+
+func newResponse(t Temporary, bucket, region, dir string, o ClientOptions) Response {
+	return Response{
+		AccessKeyID:     t.AccessKeyID,
+		AccessKeySecret: t.AccessKeySecret,
+		StsToken:        t.SecurityToken,
+		SecurityToken:   t.SecurityToken,
+		Expiration:      t.Expiration.UTC().Format(time.RFC3339),
+		Bucket:          bucket,
+		Region:          "oss-" + region,
+		Endpoint:        o.Endpoint,
+		Secure:          o.Secure,
+		SldEnable:       o.SldEnable,
+		Cname:           o.Cname,
+		Dir:             dir,
+	}
+}
