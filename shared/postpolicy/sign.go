@@ -70,7 +70,8 @@ func (s *V4Signer) Sign(policyB64 []byte) string {
 // CredentialV4 returns the x-oss-credential value
 // "<AccessKeyId>/<YYYYMMDD>/<region>/oss/aliyun_v4_request" for the UTC day of t.
 func CredentialV4(accessKeyID string, t time.Time, region string) string {
-	return accessKeyID + "/" + t.UTC().Format(DayLayout) + "/" + region + "/" + scopeService + "/" + scopeTerminator
+	var day [8]byte
+	return accessKeyID + "/" + string(t.UTC().AppendFormat(day[:0], DayLayout)) + "/" + region + "/" + scopeService + "/" + scopeTerminator
 }
 
 // DateV4 returns the x-oss-date value of t ("YYYYMMDDTHHMMSSZ", UTC).
