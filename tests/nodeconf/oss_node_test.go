@@ -1,0 +1,352 @@
+// Package nodeconf checks the local OSS emulator against ali-oss, the npm
+// client the browser upload uses, run unmodified in Node: put, get and
+// multipartUpload with V1 and V4 signatures, long-term and STS keys, under
+// the addressing modes ali-oss produces for a local endpoint, and the OSS
+// error codes it must see for forged, expired and foreign credentials and
+// for keys outside the session policy. The Node side is
+// tests/node/oss_conformance.mjs; this package starts the emulator, runs it,
+// reports each of its cases as a subtest and re-reads the objects it wrote
+// with the official Go SDK.
+package nodeconf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/local/iam"
+	"github.com/ossupload/ossupload/local/oss"
+)
+
+const (
+	bucket     = "examplebucket"
+	region     = "cn-hangzhou"
+	userAK     = "LTAInodeconfUSER"
+	userSecret = "nodeconfUserSecret0123456789abc"
+	prefix     = "uploads/user-42/"
+	outsideKey = "uploads/user-43/intruder.txt"
+	script     = "tests/node/oss_conformance.mjs"
+
+	// Sizes the script uses (tests/node/oss_conformance.mjs).
+	partSize      = 102400
+	multipartSize = 600*1024 + 1234
+)
+
+// content mirrors content() in the script: the deterministic body of an object.
+func content(size int, seed int) []byte {
+	b := make([]byte, size)
+	for i := range b {
+		b[i] = byte(i*131 + seed*7 + (i >> 8))
+	}
+	return b
+}
+
+// nodeInput is the script's JSON argument.
+type nodeInput struct {
+	Endpoint     string   `json:"endpoint"`
+	Bucket       string   `json:"bucket"`
+	Region       string   `json:"region"`
+	Prefix       string   `json:"prefix"`
+	OutsideKey   string   `json:"outsideKey"`
+	Run          string   `json:"run"`
+	User         nodeKeys `json:"user"`
+	STS          nodeKeys `json:"sts"`
+	ForgedSecret string   `json:"forgedSecret"`
+	Expired      nodeKeys `json:"expired"`
+	OtherToken   string   `json:"otherToken"`
+}
+
+type nodeKeys struct {
+	AccessKeyID     string `json:"accessKeyId"`
+	AccessKeySecret string `json:"accessKeySecret"`
+	STSToken        string `json:"stsToken,omitempty"`
+}
+
+// nodeResult is one line of the script's output.
+type nodeResult struct {
+	Name    string       `json:"name"`
+	OK      bool         `json:"ok"`
+	Code    string       `json:"code"`
+	Status  int          `json:"status"`
+	Error   string       `json:"error"`
+	Info    string       `json:"info"`
+	Objects []nodeObject `json:"objects"`
+}
+
+type nodeObject struct {
+	Key  string `json:"key"`
+	Size int    `json:"size"`
+	Seed int    `json:"seed"`
+}
+
+// expectedCases lists every case name the script must report.
+func expectedCases() []string {
+	var names []string
+	for _, sig := range []string{"v1", "v4"} {
+		for _, addr := range []string{"ip-host", "sld", "sld-browser", "localhost"} {
+			for _, who := range []string{"user", "sts"} {
+				names = append(names, sig+"/"+addr+"/"+who+"/put", sig+"/"+addr+"/"+who+"/multipartUpload")
+			}
+		}
+		for _, addr := range []string{"ip-host", "sld-browser"} {
+			for _, c := range []string{"forged-secret/put", "forged-secret-user/multipartUpload", "expired-token/put",
+				"other-session-token/put", "missing-token/put", "outside-policy/put", "outside-policy/multipartUpload", "outside-policy/get"} {
+				names = append(names, sig+"/"+addr+"/"+c)
+			}
+		}
+	}
+	return names
+}
+
+// requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
+// missing, and returns the repository root.
+func requireNode(t *testing.T) (nodeBin, root string) {
+	t.Helper()
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	missing := ""
+	if nodeBin, err = exec.LookPath("node"); err != nil {
+		missing = "node is not on PATH"
+	} else if _, err := os.Stat(filepath.Join(root, "tests", "node_modules", "ali-oss", "package.json")); err != nil {
+		missing = "tests/node_modules/ali-oss is missing (run: npm install --prefix tests --no-audit --no-fund)"
+	}
+	if missing != "" {
+		if os.Getenv("REQUIRE_NODE") == "1" {
+			t.Fatalf("REQUIRE_NODE=1 but %s", missing)
+		}
+		t.Skipf("skipping the ali-oss conformance run: %s (set REQUIRE_NODE=1 to make this a failure)", missing)
+	}
+	return nodeBin, root
+}
+
+func mustPolicy(t *testing.T, doc string) iam.Policy {
+	t.Helper()
+	p, err := iam.ParsePolicy([]byte(doc))
+	if err != nil {
+		t.Fatalf("policy %s: %v", doc, err)
+	}
+	return p
+}
+
+// stack is the emulator with its identities.
+type stack struct {
+	url                   string
+	sts, expired, another iam.Principal
+}
+
+// newStack starts the emulator on loopback with a RAM user allowed
+// everything on the bucket and to assume the uploader role, an STS session
+// narrowed by a session policy to prefix, a second session (whose token is
+// foreign to the first) and a session that has already expired.
+func newStack(t *testing.T) stack {
+	t.Helper()
+	var offset atomic.Int64 // the identity store's clock offset, to mint a session in the past
+	now := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	ids, err := iam.NewStore("", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	roleARN := iam.RoleARN("uploader")
+	if err := ids.AddUser("dev", userAK, userSecret, mustPolicy(t, `{"Version":"1","Statement":[
+		{"Effect":"Allow","Action":"oss:*","Resource":["acs:oss:*:*:`+bucket+`","acs:oss:*:*:`+bucket+`/*"]},
+		{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+roleARN+`"}]}`)); err != nil {
+		t.Fatal(err)
+	}
+	// The role may write anywhere in the bucket; the session policy is what
+	// keeps a session to its user's prefix.
+	if err := ids.AddRole(iam.Role{ARN: roleARN, Trust: []string{iam.UserARN("dev")}, Policies: []iam.Policy{mustPolicy(t, `{"Version":"1","Statement":[
+		{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject","oss:AbortMultipartUpload","oss:ListParts"],"Resource":"acs:oss:*:*:`+bucket+`/*"}]}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	session := mustPolicy(t, `{"Version":"1","Statement":[
+		{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject","oss:AbortMultipartUpload","oss:ListParts"],"Resource":"acs:oss:*:*:`+bucket+`/`+prefix+`*"}]}`)
+	caller, err := ids.Lookup(userAK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var s stack
+	if s.sts, err = ids.AssumeRole(caller, roleARN, "user-42", &session, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if s.another, err = ids.AssumeRole(caller, roleARN, "user-42", &session, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	offset.Store(int64(-2 * time.Hour))
+	s.expired, err = ids.AssumeRole(caller, roleARN, "user-42", &session, 15*time.Minute)
+	offset.Store(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	srv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The CORS rule ali-oss's README asks for (OSS/STS protocol reference §2.9).
+	cors := []oss.CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"},
+		AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}
+	if err := srv.CreateBucket(bucket, cors); err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewServer(srv)
+	t.Cleanup(ts.Close)
+	s.url = ts.URL
+	return s
+}
+
+func TestAliOSSNode(t *testing.T) {
+	nodeBin, root := requireNode(t)
+	st := newStack(t)
+	in := nodeInput{
+		Endpoint: st.url, Bucket: bucket, Region: "oss-" + region, Prefix: prefix, OutsideKey: outsideKey,
+		Run:          fmt.Sprintf("run-%d", time.Now().UnixNano()),
+		User:         nodeKeys{AccessKeyID: userAK, AccessKeySecret: userSecret},
+		STS:          nodeKeys{AccessKeyID: st.sts.AccessKeyID, AccessKeySecret: st.sts.AccessKeySecret, STSToken: st.sts.SecurityToken},
+		ForgedSecret: "forgedSecret0123456789abcdefghijklmnopq",
+		Expired:      nodeKeys{AccessKeyID: st.expired.AccessKeyID, AccessKeySecret: st.expired.AccessKeySecret, STSToken: st.expired.SecurityToken},
+		OtherToken:   st.another.SecurityToken,
+	}
+	arg, err := json.Marshal(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, script, string(arg))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	start := time.Now()
+	runErr := cmd.Run()
+	t.Logf("node %s ran %v (exit: %v)", script, time.Since(start).Round(time.Millisecond), runErr)
+	if ctx.Err() != nil {
+		t.Fatalf("node timed out; stderr:\n%s", stderr.String())
+	}
+
+	results := map[string]nodeResult{}
+	var order []string
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		line := sc.Text()
+		var r nodeResult
+		if err := json.Unmarshal([]byte(line), &r); err != nil {
+			t.Errorf("unparsable output line %q: %v", line, err)
+			continue
+		}
+		if r.Info != "" {
+			t.Logf("node: %s", r.Info)
+			continue
+		}
+		if _, dup := results[r.Name]; dup {
+			t.Errorf("case %q reported twice", r.Name)
+		}
+		results[r.Name] = r
+		order = append(order, r.Name)
+	}
+	if stderr.Len() > 0 {
+		t.Logf("node stderr:\n%s", stderr.String())
+	}
+	want := expectedCases()
+	known := map[string]bool{}
+	allOK := true
+	for _, name := range want {
+		known[name] = true
+		r, ok := results[name]
+		t.Run(name, func(t *testing.T) {
+			switch {
+			case !ok:
+				allOK = false
+				t.Fatal("the script reported no result for this case")
+			case !r.OK:
+				allOK = false
+				t.Fatalf("code %q status %d: %s", r.Code, r.Status, r.Error)
+			}
+		})
+	}
+	for _, name := range order {
+		if !known[name] {
+			t.Errorf("unexpected case %q from the script (update expectedCases)", name)
+		}
+	}
+	if allOK && runErr != nil {
+		t.Errorf("every case passed but node exited with %v", runErr)
+	}
+	if !allOK && runErr == nil {
+		t.Errorf("a case failed but node exited 0")
+	}
+
+	verifyObjects(t, st.url, in.Run, results)
+}
+
+// verifyObjects re-reads with the official Go SDK what ali-oss wrote and
+// checks that the refused requests wrote nothing.
+func verifyObjects(t *testing.T, url, run string, results map[string]nodeResult) {
+	client, err := aoss.New(url, userAK, userSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := client.Bucket(bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written := map[string]bool{}
+	for name, r := range results {
+		for _, o := range r.Objects {
+			t.Run("go-sdk-reads/"+name, func(t *testing.T) {
+				if !strings.HasPrefix(o.Key, prefix+run+"/") {
+					t.Fatalf("key %q outside this run's prefix", o.Key)
+				}
+				written[o.Key] = true
+				rc, err := b.GetObject(o.Key)
+				if err != nil {
+					t.Fatalf("GetObject %q: %v", o.Key, err)
+				}
+				defer rc.Close()
+				got, err := io.ReadAll(rc)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got, content(o.Size, o.Seed)) {
+					t.Fatalf("%q: stored %d bytes differ from the %d ali-oss sent", o.Key, len(got), o.Size)
+				}
+			})
+		}
+	}
+	t.Run("go-sdk-lists-only-written-objects", func(t *testing.T) {
+		res, err := b.ListObjectsV2(aoss.Prefix("uploads/"), aoss.MaxKeys(1000))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range res.Objects {
+			if !written[o.Key] {
+				t.Errorf("object %q exists but no successful case wrote it (a refused request stored data?)", o.Key)
+			}
+		}
+		if len(res.Objects) != len(written) {
+			t.Errorf("listed %d objects, the cases wrote %d", len(res.Objects), len(written))
+		}
+		_, err = b.GetObjectDetailedMeta(outsideKey)
+		var se aoss.ServiceError
+		if !errors.As(err, &se) || se.StatusCode != 404 {
+			t.Errorf("HEAD %s: %v, want 404", outsideKey, err)
+		}
+	})
+}
