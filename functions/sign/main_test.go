@@ -198,17 +198,26 @@ func TestBinaryServesHTTPTrigger(t *testing.T) {
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	defer func() {
-		cmd.Process.Kill()
-		cmd.Wait()
-	}()
+	// stop kills the function and waits until its output is fully copied;
+	// only then may stderr be read.
+	stopped := false
+	stop := func() {
+		if !stopped {
+			stopped = true
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+	}
+	defer stop()
 
 	var res result
 	select {
 	case res = <-api.done:
 	case <-time.After(10 * time.Second):
+		stop()
 		t.Fatalf("no result from the function; output:\n%s", stderr.String())
 	}
+	stop()
 	if res.kind != "response" {
 		t.Fatalf("function posted %s: %s", res.kind, res.body)
 	}
