@@ -1,9 +1,23 @@
 package oss
 
-import "net/http"
+import (
+	"errors"
 
-// evaluatePolicy checks the PostObject policy document against the form.
-// Placeholder until local/osspolicy lands: every policy is refused.
+	"github.com/ossupload/ossupload/local/osspolicy"
+)
+
+// evaluatePolicy checks the PostObject policy document against the form as
+// submitted (un-expanded key, the file's size and name) with osspolicy,
+// mapping its error to the wire error once, here.
 func (s *Server) evaluatePolicy(rq *request, form *postForm) error {
-	return newError(http.StatusNotImplemented, "NotImplemented", "PostObject policy evaluation is not available yet.", "")
+	err := osspolicy.Evaluate(form.fields["policy"],
+		osspolicy.Form{Fields: form.fields, FileSize: form.staged.Size, FileName: form.fileName}, rq.bucket, rq.now)
+	if err == nil {
+		return nil
+	}
+	var pe *osspolicy.Error
+	if errors.As(err, &pe) {
+		return newError(pe.Status, pe.Code, pe.Message, pe.EC)
+	}
+	return err
 }
