@@ -12,9 +12,11 @@ import (
 func (s *Server) evaluatePolicy(rq *request, form *postForm) error {
 	err := osspolicy.Evaluate(form.fields["policy"],
 		osspolicy.Form{Fields: form.fields, FileSize: form.staged.Size, FileName: form.fileName}, rq.bucket, rq.now)
-	if err == nil {
-		return nil
-	}
+	return fromPolicyError(err)
+}
+
+// fromPolicyError maps an *osspolicy.Error to the wire error; nil stays nil.
+func fromPolicyError(err error) error {
 	var pe *osspolicy.Error
 	if errors.As(err, &pe) {
 		return newError(pe.Status, pe.Code, pe.Message, pe.EC)

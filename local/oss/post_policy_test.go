@@ -176,6 +176,18 @@ func TestPostObjectV4Authorization(t *testing.T) {
 	if e := decodeError(t, rec); rec.Code != 403 || e.Code != "AccessDenied" || e.Message != msgNoRight {
 		t.Fatalf("outside the session policy: %d %+v", rec.Code, e)
 	}
+	future := form("uploads/user-42/h.txt")
+	future[4].value = w.now.Add(20 * time.Minute).Format("20060102T150405Z")
+	rec = w.do(postRequest(t, "examplebucket.localhost:9000", "/", future))
+	if e := decodeError(t, rec); rec.Code != 403 || e.Code != "RequestTimeTooSkewed" || e.ServerTime == "" {
+		t.Fatalf("x-oss-date in the future: %d %+v", rec.Code, e)
+	}
+	otherRegion := form("uploads/user-42/h.txt")
+	otherRegion[3].value = p.AccessKeyID + "/" + day + "/cn-beijing/oss/aliyun_v4_request"
+	rec = w.do(postRequest(t, "examplebucket.localhost:9000", "/", otherRegion))
+	if e := decodeError(t, rec); rec.Code != 400 || e.Code != "InvalidArgument" {
+		t.Fatalf("foreign region: %d %+v", rec.Code, e)
+	}
 	w.now = w.now.Add(2 * time.Hour) // session (1 h) and policy expired
 	rec = w.do(postRequest(t, "examplebucket.localhost:9000", "/", form("uploads/user-42/g.txt")))
 	if e := decodeError(t, rec); rec.Code != 403 || e.Code != "SecurityTokenExpired" {

@@ -1,7 +1,6 @@
 package oss
 
 import (
-	"crypto/hmac"
 	"crypto/md5"
 	"encoding/xml"
 	"errors"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/ossupload/ossupload/local/iam"
+	"github.com/ossupload/ossupload/local/osspolicy"
 )
 
 const (
@@ -22,7 +22,6 @@ const (
 	maxFieldNameBytes = 8 << 10
 	maxFieldBytes     = 2 << 20
 	maxFormBytes      = 16 << 20 // all non-file fields together
-	maxV4PostAge      = 7 * 24 * time.Hour
 )
 
 type postResponse struct {
@@ -235,7 +234,7 @@ func (s *Server) postAuth(rq *request, form *postForm) (*iam.Principal, error) {
 		if err := s.evaluatePolicy(rq, form); err != nil {
 			return nil, err
 		}
-		if !hmac.Equal([]byte(signV1(p.AccessKeySecret, f["policy"])), []byte(f["signature"])) {
+		if !osspolicy.VerifyV1(p.AccessKeySecret, f["policy"], f["signature"]) {
 			return nil, signatureMismatch("0002-00000705", p.AccessKeyID, f["signature"], f["policy"])
 		}
 		return p, nil
@@ -245,7 +244,7 @@ func (s *Server) postAuth(rq *request, form *postForm) (*iam.Principal, error) {
 
 func (s *Server) postAuthV4(rq *request, form *postForm) (*iam.Principal, error) {
 	f := form.fields
-	if v := f["x-oss-signature-version"]; v != algorithmV4 {
+	if v := f["x-oss-signature-version"]; v != osspolicy.SignatureVersionV4 {
 		return nil, errInvalidArgument("Unsupported x-oss-signature-version: " + v + ".")
 	}
 	if _, ok := f["policy"]; !ok {
@@ -261,32 +260,28 @@ func (s *Server) postAuthV4(rq *request, form *postForm) (*iam.Principal, error)
 		}
 		return nil, e
 	}
-	cred, err := parseCredentialV4(f["x-oss-credential"])
+	cred, err := osspolicy.ParseCredential(f["x-oss-credential"])
+	if err != nil {
+		return nil, fromPolicyError(err)
+	}
+	if s.region != "" && cred.Region != s.region {
+		return nil, errInvalidArgument("Invalid signing region in credential: " + cred.Region + ", expected " + s.region + ".")
+	}
+	p, err := s.principal(cred.AccessKeyID, f["x-oss-security-token"], rq.now)
 	if err != nil {
 		return nil, err
 	}
-	t, err := time.Parse(isoBasic, f["x-oss-date"])
-	if err != nil {
-		return nil, errInvalidArgument("The x-oss-date form field must be YYYYMMDDTHHMMSSZ.")
-	}
-	p, err := s.principal(cred.accessKeyID, f["x-oss-security-token"], rq.now)
-	if err != nil {
-		return nil, err
-	}
-	if t.Sub(rq.now) > maxSkew {
-		return nil, checkSkew(t, rq.now)
-	}
-	if rq.now.Sub(t) > maxV4PostAge {
-		return nil, errAccessDenied(msgExpired)
-	}
-	if err := s.checkScope(cred, t); err != nil {
-		return nil, err
+	if _, err := osspolicy.CheckV4Date(f["x-oss-date"], cred, rq.now); err != nil {
+		var pe *osspolicy.Error
+		if t, perr := time.Parse(isoBasic, f["x-oss-date"]); perr == nil && errors.As(err, &pe) && pe.Code == "RequestTimeTooSkewed" {
+			return nil, checkSkew(t, rq.now) // the same body as header requests, with ServerTime
+		}
+		return nil, fromPolicyError(err)
 	}
 	if err := s.evaluatePolicy(rq, form); err != nil {
 		return nil, err
 	}
-	key := signingKeyV4(p.AccessKeySecret, cred.day, cred.region, cred.product)
-	if !hmac.Equal([]byte(signV4(key, f["policy"])), []byte(f["x-oss-signature"])) {
+	if !osspolicy.VerifyV4(p.AccessKeySecret, cred, f["policy"], f["x-oss-signature"]) {
 		return nil, signatureMismatch("0002-00000705", p.AccessKeyID, f["x-oss-signature"], f["policy"])
 	}
 	return p, nil
