@@ -149,7 +149,8 @@ func (h *Handler) assume(ctx context.Context, userID, dir string) (Temporary, er
 // STS error code is logged, never upstream text.
 func (h *Handler) stsFailure(ctx context.Context, user string, err error) error {
 	var se *STSError
-	// err carries codes only (STSError never holds upstream text).
+	// An *STSError prints codes only, never upstream text; other errors
+	// (function credentials, client setup) hold no upstream text either.
 	attrs := []slog.Attr{slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", user),
 		slog.String("error", err.Error())}
 	if errors.As(err, &se) {
