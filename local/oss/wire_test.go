@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/xml"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -397,4 +398,39 @@ func (w *wireEnv) assumeRoot(t testing.TB) iam.Principal {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// No secret or token reaches a log line or an error body.
+func TestNoSecretsInLogsOrErrors(t *testing.T) {
+	w := newWireEnv(t)
+	var logs bytes.Buffer
+	w.srv.log = slog.New(slog.NewJSONHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	p := w.assumeRoot(t)
+	var bodies bytes.Buffer
+	for _, r := range []*http.Request{
+		w.signed("PUT", "127.0.0.1:9000", "/examplebucket/k", "/examplebucket/other", []byte("x"), nil),
+		w.signed("PUT", "127.0.0.1:9000", "/examplebucket/k", "/examplebucket/k", []byte("x"), map[string]string{"x-oss-security-token": p.SecurityToken}),
+	} {
+		bodies.Write(w.do(r).Body.Bytes())
+	}
+	r := httptest.NewRequest("GET", "http://127.0.0.1:9000/examplebucket/k", nil)
+	r.Header.Set("Authorization", "OSS "+p.AccessKeyID+":bad")
+	r.Header.Set("x-oss-security-token", p.SecurityToken)
+	r.Header.Set("Date", w.now.Format(http.TimeFormat))
+	bodies.Write(w.do(r).Body.Bytes())
+	if logs.Len() == 0 {
+		t.Fatal("nothing logged")
+	}
+	for _, secret := range []string{wireSecret, p.AccessKeySecret, p.SecurityToken} {
+		if strings.Contains(logs.String(), secret) {
+			t.Fatalf("secret %.6s... logged", secret)
+		}
+	}
+	// Bodies echo what the caller sent (the StringToSign holds its own
+	// x-oss-security-token header, as OSS's does) but never a secret key.
+	for _, secret := range []string{wireSecret, p.AccessKeySecret} {
+		if strings.Contains(bodies.String(), secret) {
+			t.Fatalf("secret %.6s... in an error body", secret)
+		}
+	}
 }
