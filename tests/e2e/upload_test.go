@@ -1,0 +1,237 @@
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"image"
+	"image/color"
+	"image/png"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+)
+
+// realPNG encodes a small but real image.
+func realPNG(t *testing.T) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 16, 16))
+	for x := 0; x < 16; x++ {
+		img.Set(x, x, color.RGBA{R: 200, A: 255})
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, img); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// callJSON sends a JSON request with the bearer token and decodes the answer.
+func callJSON(t *testing.T, method, u, token string, body any, out any) int {
+	t.Helper()
+	var rd io.Reader
+	if body != nil {
+		b, err := json.Marshal(body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rd = bytes.NewReader(b)
+	}
+	req, err := http.NewRequest(method, u, rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != nil && len(raw) > 0 {
+		if err := json.Unmarshal(raw, out); err != nil {
+			t.Fatalf("%s %s: %d, not JSON: %s", method, u, res.StatusCode, raw)
+		}
+	}
+	return res.StatusCode
+}
+
+type signResponse struct {
+	Method string            `json:"method"`
+	URL    string            `json:"url"`
+	Key    string            `json:"key"`
+	Dir    string            `json:"dir"`
+	Fields map[string]string `json:"fields"`
+}
+
+// waitVerdict polls the sign function's /status until it leaves pending.
+func waitVerdict(t *testing.T, s *stack, key string) (status, reason string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		var st struct {
+			Status string `json:"status"`
+			Reason string `json:"reason"`
+		}
+		code := callJSON(t, "GET", strings.TrimSuffix(s.Functions["sign"], "/")+"/status?key="+url.QueryEscape(key), s.JWT, nil, &st)
+		if code != http.StatusOK {
+			t.Fatalf("GET /status: HTTP %d", code)
+		}
+		if st.Status != "pending" {
+			return st.Status, st.Reason
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("no verdict for %s within 30 s", key)
+	return "", ""
+}
+
+func TestFormUploadIsVerified(t *testing.T) {
+	s := startStack(t, "")
+	img := realPNG(t)
+
+	var signed signResponse
+	code := callJSON(t, "POST", s.Functions["sign"], s.JWT,
+		map[string]any{"filename": "photo.png", "contentType": "image/png", "size": len(img)}, &signed)
+	if code != http.StatusOK {
+		t.Fatalf("sign: HTTP %d", code)
+	}
+	if !strings.HasPrefix(signed.Key, "uploads/"+s.User+"/") {
+		t.Fatalf("key %q is not under the caller's prefix", signed.Key)
+	}
+
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for name, value := range signed.Fields {
+		if err := mw.WriteField(name, value); err != nil {
+			t.Fatal(err)
+		}
+	}
+	fw, err := mw.CreateFormFile("file", "photo.png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fw.Write(img)
+	mw.Close()
+	res, err := http.Post(signed.URL, mw.FormDataContentType(), &body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	respBody, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode/100 != 2 {
+		t.Fatalf("PostObject: HTTP %d: %s", res.StatusCode, respBody)
+	}
+
+	if status, reason := waitVerdict(t, s, signed.Key); status != "verified" {
+		t.Fatalf("verdict %s (%s), want verified", status, reason)
+	}
+}
+
+func TestSTSUploadWithGoSDKIsVerified(t *testing.T) {
+	s := startStack(t, "")
+	var creds struct {
+		AccessKeyID     string `json:"accessKeyId"`
+		AccessKeySecret string `json:"accessKeySecret"`
+		STSToken        string `json:"stsToken"`
+		Bucket          string `json:"bucket"`
+		Dir             string `json:"dir"`
+	}
+	if code := callJSON(t, "POST", s.Functions["sts"], s.JWT, map[string]any{}, &creds); code != http.StatusOK {
+		t.Fatalf("sts: HTTP %d", code)
+	}
+	if !strings.HasPrefix(creds.AccessKeyID, "STS.") || creds.Bucket != s.Bucket {
+		t.Fatalf("credentials = %+v", creds)
+	}
+	client, err := oss.New(s.OSS, creds.AccessKeyID, creds.AccessKeySecret, oss.SecurityToken(creds.STSToken),
+		oss.AuthVersion(oss.AuthV4), oss.Region(s.Region))
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := client.Bucket(creds.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := creds.Dir + "sdk/photo.png"
+	if err := bucket.PutObject(key, bytes.NewReader(realPNG(t)), oss.ContentType("image/png")); err != nil {
+		t.Fatal(err)
+	}
+	if status, reason := waitVerdict(t, s, key); status != "verified" {
+		t.Fatalf("verdict %s (%s), want verified", status, reason)
+	}
+}
+
+// functionProcesses lists the pids running a binary from binDir.
+func functionProcesses(t *testing.T) []string {
+	t.Helper()
+	entries, err := os.ReadDir("/proc")
+	if err != nil {
+		t.Skip("no /proc on this system")
+	}
+	var pids []string
+	for _, e := range entries {
+		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
+		if err == nil && strings.HasPrefix(exe, binDir+string(filepath.Separator)) && !strings.HasSuffix(exe, "localstack") {
+			pids = append(pids, fmt.Sprintf("%s(%s)", e.Name(), exe))
+		}
+	}
+	return pids
+}
+
+func TestCtrlCLeavesNoProcessAndDataSurvives(t *testing.T) {
+	dir := t.TempDir()
+	s := startStack(t, dir)
+	// Use the functions so their processes certainly run.
+	var signed signResponse
+	if code := callJSON(t, "POST", s.Functions["sign"], s.JWT, map[string]any{"filename": "a.txt", "contentType": "text/plain", "size": 5}, &signed); code != 200 {
+		t.Fatalf("sign: HTTP %d", code)
+	}
+	client, err := oss.New(s.OSS, s.AccessKeyID, s.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, _ := client.Bucket(s.Bucket)
+	if err := bucket.PutObject("notes/keep.txt", strings.NewReader("kept across restarts")); err != nil {
+		t.Fatal(err)
+	}
+	if len(functionProcesses(t)) == 0 {
+		t.Fatal("no function process is running while the stack serves")
+	}
+	s.stop(t)
+	if left := functionProcesses(t); len(left) > 0 {
+		t.Fatalf("processes left after Ctrl-C: %v", left)
+	}
+
+	again := startStack(t, dir)
+	if again.AccessKeyID != s.AccessKeyID {
+		t.Errorf("the development AccessKey changed across a restart")
+	}
+	client, err = oss.New(again.OSS, again.AccessKeyID, again.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, _ = client.Bucket(again.Bucket)
+	rc, err := bucket.GetObject("notes/keep.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(rc)
+	rc.Close()
+	if string(got) != "kept across restarts" {
+		t.Fatalf("after restart: %q", got)
+	}
+}
