@@ -1,0 +1,102 @@
+// Drives the demo page of a freshly started local stack in headless Chromium:
+// signs in, uploads a small PNG by form (PostObject) and a 12 MiB file with
+// ali-oss multipart through the STS function, and waits for both verdicts.
+// Run by tests/browser/run.sh (make test-browser).
+import { spawn } from 'node:child_process';
+import { createRequire } from 'node:module';
+import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import readline from 'node:readline';
+
+const require = createRequire(new URL('../package.json', import.meta.url));
+const { chromium } = require('playwright-core');
+
+const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const work = mkdtempSync(path.join(tmpdir(), 'ossupload-browser-'));
+const shots = path.join(root, 'build/browser');
+
+function startStack() {
+  const args = ['-oss', '127.0.0.1:0', '-sts', '127.0.0.1:0', '-web', '127.0.0.1:0', '-sign', '127.0.0.1:0',
+    '-sts-function', '127.0.0.1:0', '-data', path.join(work, 'data'), '-bin', path.join(root, 'build/host')];
+  const child = spawn(path.join(root, 'build/host/localstack'), args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the local stack did not print READY within 60 s')), 60000);
+    child.on('exit', (code) => reject(new Error('the local stack exited with ' + code)));
+    readline.createInterface({ input: child.stdout }).on('line', (line) => {
+      if (line.startsWith('READY ')) {
+        clearTimeout(timer);
+        resolve({ child, ready: JSON.parse(line.slice(6)) });
+      } else {
+        process.stdout.write('[stack] ' + line + '\n');
+      }
+    });
+  });
+}
+
+function stop(child) {
+  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
+}
+
+// A real 1x1 PNG (the PNG signature, IHDR, IDAT, IEND).
+const tinyPNG = Buffer.from(
+  '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
+  '1f15c4890000000d49444154789c6360f8cfc0f01f0005000201' +
+  'd1a4cd5f0000000049454e44ae426082', 'hex');
+
+async function main() {
+  const small = path.join(work, 'tiny.png');
+  writeFileSync(small, tinyPNG);
+  // 12 MiB that sniffs as PNG: the signature followed by noise.
+  const big = path.join(work, 'big.png');
+  writeFileSync(big, Buffer.concat([tinyPNG.subarray(0, 33), randomBytes(12 * 1024 * 1024 - 33)]));
+
+  const { child, ready } = await startStack();
+  let browser;
+  try {
+    browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
+        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
+    });
+    const page = await browser.newPage();
+    page.on('console', (m) => console.log('[page]', m.type(), m.text()));
+    page.on('pageerror', (e) => console.log('[page error]', e.message));
+    await page.goto(ready.web);
+    await page.fill('#user', 'browser-user');
+    await page.click('#signin-form button');
+    await page.waitForSelector('#whoami:text("signed in as browser-user")');
+
+    await page.setInputFiles('#post-file', small);
+    await page.click('#post-upload');
+    await page.setInputFiles('#mp-file', big);
+    await page.click('#mp-upload');
+
+    for (const way of ['form', 'ali-oss']) {
+      const cell = page.locator(`tr[data-way="${way}"] .verdict`).first();
+      await cell.waitFor();
+      await page.waitForFunction((w) => {
+        const c = document.querySelector(`tr[data-way="${w}"] .verdict`);
+        return c && c.dataset.status !== 'pending';
+      }, way, { timeout: 90000 });
+      const status = await cell.getAttribute('data-status');
+      const text = await cell.textContent();
+      console.log(`${way}: ${text}`);
+      if (status !== 'verified') throw new Error(`${way} upload ended ${text}`);
+    }
+    await page.screenshot({ path: path.join(shots, 'demo.png'), fullPage: true });
+    console.log('screenshot: build/browser/demo.png');
+    console.log('2 passed, 0 failed');
+  } finally {
+    if (browser) await browser.close();
+    stop(child);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  console.error('browser test failed:', err.message);
+  console.log('0 passed, 1 failed');
+  process.exit(1);
+});
