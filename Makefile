@@ -12,7 +12,7 @@ LDFLAGS   := -s -w
 # Serverless Devs: a global `s`, else the one pinned in tests/package.json.
 S         ?= $(shell command -v s 2>/dev/null || echo tests/node_modules/.bin/s)
 
-.PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser lint node-deps clean
+.PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser lint node-deps web-deps test-deps clean
 
 all: build
 
@@ -55,21 +55,25 @@ build-host:
 		CGO_ENABLED=0 $(GO) build -trimpath -o $(HOST)/$$fn/main ./functions/$$fn || exit 1; \
 	done
 
-## node-deps: what the demo page and the Node/browser tests need from npm (skipped without npm)
-node-deps:
+## web-deps / test-deps: what the demo page and the Node/browser tests need from npm, installed from the
+## lockfiles when they change (skipped with a note when npm is missing: everything else works without Node)
+web-deps:
+	@$(MAKE) --no-print-directory -s web/node_modules/.package-lock.json || true
+test-deps:
+	@$(MAKE) --no-print-directory -s tests/node_modules/.package-lock.json || true
+node-deps: web-deps test-deps
+
+%/node_modules/.package-lock.json: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		npm ci --prefix web --no-audit --no-fund --loglevel=error && \
-		npm ci --prefix tests --no-audit --no-fund --loglevel=error; \
-	else echo "npm not found: the demo page's ali-oss upload and the Node tests need Node.js (the rest works without it)"; fi
+		echo "npm ci --prefix $*"; npm ci --prefix $* --no-audit --no-fund --loglevel=error && touch $@; \
+	else echo "npm not found: $* needs Node.js and npm for its ali-oss / Node parts (install them, then run make again)"; exit 1; fi
 
 ## run: the local stack (OSS + STS emulators, FC runtime with the real binaries, demo page)
-run: build-host
-	@-$(MAKE) --no-print-directory node-deps
+run: build-host web-deps
 	$(GO) run ./local -bin $(HOST)
 
 ## test: every Go test (unit, conformance with the official SDKs, end to end on the local stack)
-test:
-	@-$(MAKE) --no-print-directory node-deps
+test: node-deps
 	$(GO) vet ./...
 	$(GO) test -count=1 ./...
 
