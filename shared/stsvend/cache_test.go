@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -160,5 +161,14 @@ func TestCacheBoundedLRU(t *testing.T) {
 	}
 	if cache.Len() != 3 {
 		t.Fatalf("len %d after many users, want 3", cache.Len())
+	}
+}
+
+func TestTemporaryRedacts(t *testing.T) {
+	tmp := Temporary{AccessKeyID: "STS.id", AccessKeySecret: issuedSecret, SecurityToken: issuedToken, Expiration: testNow}
+	for _, s := range []string{fmt.Sprint(tmp), fmt.Sprintf("%v %+v %#v", tmp, tmp, tmp)} {
+		if strings.Contains(s, issuedSecret) || strings.Contains(s, issuedToken) || !strings.Contains(s, "STS.id") {
+			t.Fatalf("formatted: %s", s)
+		}
 	}
 }
