@@ -114,30 +114,7 @@ func newStack(t testing.TB) *stack {
 	t.Cleanup(ossHTTP.Close)
 	s.ossURL = ossHTTP.URL
 
-	env := map[string]string{
-		"OSS_BUCKET":           bucket,
-		"OSS_REGION":           region,
-		"OSS_UPLOAD_URL":       s.ossURL + "/" + bucket, // path style, as the local stack sets it
-		"STS_ROLE_ARN":         uploaderRoleARN,
-		"STS_ENDPOINT":         s.stsURL,
-		"AUTH_JWT_SECRET":      jwtSecret,
-		"CORS_ALLOWED_ORIGINS": testOrigin,
-	}
-	cfg := stsvend.FromEnv(func(k string) string { return env[k] })
-	if err := cfg.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	authn, err := auth.New(context.Background(), cfg.AuthConfig())
-	if err != nil {
-		t.Fatal(err)
-	}
-	fnCreds := credentials.Chain{Explicit: credentials.Credentials{AccessKeyID: s.fnCreds.AccessKeyID,
-		AccessKeySecret: s.fnCreds.AccessKeySecret, SecurityToken: s.fnCreds.SecurityToken}}
-	s.handler, err = stsvend.New(cfg, stsvend.Deps{Auth: authn, STS: stsvend.NewSDK(fnCreds, region, cfg.STSEndpoint),
-		Now: time.Now, Logger: slog.New(slog.DiscardHandler)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	s.handler = s.newHandler(t, nil)
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		s.fnRequests.Add(1)
 		s.handler.ServeHTTP(w, r)
@@ -153,6 +130,40 @@ func newStack(t testing.TB) *stack {
 		t.Fatal(err)
 	}
 	return s
+}
+
+// newHandler builds the sts function's handler on the stack, with env
+// overrides.
+func (s *stack) newHandler(t testing.TB, overrides map[string]string) http.Handler {
+	t.Helper()
+	env := map[string]string{
+		"OSS_BUCKET":           bucket,
+		"OSS_REGION":           region,
+		"OSS_UPLOAD_URL":       s.ossURL + "/" + bucket, // path style, as the local stack sets it
+		"STS_ROLE_ARN":         uploaderRoleARN,
+		"STS_ENDPOINT":         s.stsURL,
+		"AUTH_JWT_SECRET":      jwtSecret,
+		"CORS_ALLOWED_ORIGINS": testOrigin,
+	}
+	for k, v := range overrides {
+		env[k] = v
+	}
+	cfg := stsvend.FromEnv(func(k string) string { return env[k] })
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	authn, err := auth.New(context.Background(), cfg.AuthConfig())
+	if err != nil {
+		t.Fatal(err)
+	}
+	fnCreds := credentials.Chain{Explicit: credentials.Credentials{AccessKeyID: s.fnCreds.AccessKeyID,
+		AccessKeySecret: s.fnCreds.AccessKeySecret, SecurityToken: s.fnCreds.SecurityToken}}
+	h, err := stsvend.New(cfg, stsvend.Deps{Auth: authn, STS: stsvend.NewSDK(fnCreds, region, cfg.STSEndpoint),
+		Now: time.Now, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
 }
 
 // countAssumeRole counts the AssumeRole calls reaching the STS emulator.

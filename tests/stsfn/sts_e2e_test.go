@@ -197,3 +197,45 @@ func TestConcurrentFirstRequests(t *testing.T) {
 		}
 	}
 }
+
+// TestSTSFailuresEndToEnd: what the real STS emulator answers for a
+// misconfigured role or an outage reaches the caller as a coded error with
+// no upstream text.
+func TestSTSFailuresEndToEnd(t *testing.T) {
+	s := newStack(t)
+	down := httptest.NewServer(http.NotFoundHandler())
+	down.Close()
+	for _, tc := range []struct {
+		name     string
+		env      map[string]string
+		status   int
+		code     string
+		retry    bool
+		stsCalls int64
+	}{
+		{"role does not exist", map[string]string{"STS_ROLE_ARN": iam.RoleARN("nobody")}, 500, "internal", false, 1},
+		{"role does not trust the function", map[string]string{"STS_ROLE_ARN": fnRoleARN}, 500, "internal", false, 1},
+		{"STS unreachable", map[string]string{"STS_ENDPOINT": down.URL}, 503, "unavailable", true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := s.assumeCalls.Load()
+			h := s.newHandler(t, tc.env)
+			r := httptest.NewRequest(http.MethodPost, "/", nil)
+			r.Header.Set("Authorization", "Bearer "+jwtFor(t, "frank"))
+			w := httptest.NewRecorder()
+			h.ServeHTTP(w, r)
+			body := w.Body.String()
+			if w.Code != tc.status || !strings.Contains(body, `"code":"`+tc.code+`"`) || (w.Header().Get("Retry-After") != "") != tc.retry {
+				t.Fatalf("%d %s (Retry-After %q)", w.Code, body, w.Header().Get("Retry-After"))
+			}
+			for _, leak := range []string{"EntityNotExist", "NoPermission", "authorized by RAM", "role", "127.0.0.1", s.fnCreds.AccessKeyID} {
+				if strings.Contains(body, leak) {
+					t.Fatalf("upstream detail %q in the response: %s", leak, body)
+				}
+			}
+			if n := s.assumeCalls.Load() - before; n != tc.stsCalls {
+				t.Fatalf("%d AssumeRole calls reached STS, want %d", n, tc.stsCalls)
+			}
+		})
+	}
+}
