@@ -110,8 +110,9 @@ func New(ctx context.Context, cfg Config) (*Authenticator, error) {
 		if len(cfg.JWTSecret) < MinSecretBytes {
 			return nil, fmt.Errorf("auth: AUTH_JWT_SECRET must be at least %d bytes", MinSecretBytes)
 		}
-		secret := append([]byte(nil), cfg.JWTSecret...)
-		a.keyfunc = func(*jwt.Token) (any, error) { return secret, nil }
+		// Boxed once: a []byte returned as any would allocate per token.
+		var key any = append([]byte(nil), cfg.JWTSecret...)
+		a.keyfunc = func(*jwt.Token) (any, error) { return key, nil }
 		methods = hsMethods
 	case cfg.JWKSURL != "":
 		u, err := url.Parse(cfg.JWKSURL)
@@ -194,7 +195,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 	case strings.Count(token, ".") != 2 || strings.ContainsAny(token, " \t"):
 		return Identity{}, unauthorized("bearer token is not a JWT (expected three dot-separated parts)")
 	}
-	var claims jwt.RegisteredClaims
+	var claims tokenClaims
 	tok, err := a.parser.ParseWithClaims(token, &claims, a.keyfunc)
 	if err != nil {
 		return Identity{}, unauthorized(a.reason(tok, &claims, err))
@@ -216,18 +217,18 @@ func unauthorized(msg string) *httpapi.Error {
 }
 
 // reason maps a jwt error to a client-safe sentence (never the token).
-func (a *Authenticator) reason(tok *jwt.Token, claims *jwt.RegisteredClaims, err error) string {
+func (a *Authenticator) reason(tok *jwt.Token, claims *tokenClaims, err error) string {
 	if !errors.Is(err, jwt.ErrTokenMalformed) && tok != nil &&
 		(tok.Method == nil || !slices.Contains(a.methods, tok.Method.Alg())) {
 		return "token algorithm is not accepted"
 	}
 	if errors.Is(err, jwt.ErrTokenRequiredClaimMissing) {
 		switch {
-		case claims.ExpiresAt == nil:
+		case !claims.ExpiresAt.set:
 			return "token has no exp claim"
 		case a.cfg.Issuer != "" && claims.Issuer == "":
 			return "token has no iss claim; the issuer is not accepted"
-		case a.cfg.Audience != "" && len(claims.Audience) == 0:
+		case a.cfg.Audience != "" && len(claims.Audience.list) == 0:
 			return "token has no aud claim; the audience is not accepted"
 		}
 		return "token lacks a required claim"
