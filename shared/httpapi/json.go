@@ -1,30 +1,73 @@
 package httpapi
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
+	"sync"
 )
+
+// Header values every JSON answer carries, assigned as shared slices instead
+// of through Header.Set, which allocates a new one per response. Assigning
+// them is safe because nothing writes into a header's value slice in place:
+// Set and Del replace it and Add appends to a slice whose capacity equals
+// its length, so it copies.
+var (
+	jsonContentType = []string{"application/json; charset=utf-8"}
+	nosniff         = []string{"nosniff"}
+	// NoStore is Cache-Control: no-store, for answers that must not be
+	// cached (signed policies, credentials); assign it as
+	// w.Header()["Cache-Control"] = httpapi.NoStore.
+	NoStore = []string{"no-store"}
+)
+
+// encoder is a reusable response buffer with a json.Encoder writing into
+// it: answering then allocates nothing for the body. Write must not retain
+// the slice it is given (io.Writer), so the buffer can go back to the pool.
+type encoder struct {
+	buf bytes.Buffer
+	enc *json.Encoder
+}
+
+var encoders = sync.Pool{New: func() any {
+	e := new(encoder)
+	e.enc = json.NewEncoder(&e.buf)
+	return e
+}}
+
+// maxPooledBody: a buffer grown past this by an unusually large answer is
+// dropped rather than kept in the pool.
+const maxPooledBody = 64 << 10
 
 // WriteJSON writes v as JSON with the given status. A value that cannot be
 // marshalled is a programming error: it is logged and answered with 500.
 func WriteJSON(w http.ResponseWriter, status int, v any) {
-	b, err := json.Marshal(v)
-	if err != nil {
+	e := encoders.Get().(*encoder)
+	defer func() {
+		if e.buf.Cap() <= maxPooledBody {
+			encoders.Put(e)
+		}
+	}()
+	e.buf.Reset()
+	// Encode writes the value and a newline, or nothing on error.
+	if err := e.enc.Encode(v); err != nil {
 		slog.Default().Error("marshal response", "error", err.Error())
 		status = http.StatusInternalServerError
-		b = []byte(`{"error":{"code":"internal","message":"` + internalMessage + `"}}`)
+		e.buf.Reset()
+		e.buf.WriteString(`{"error":{"code":"internal","message":"` + internalMessage + `"}}` + "\n")
 	}
-	b = append(b, '\n')
+	b := e.buf.Bytes()
 	h := w.Header()
-	h.Set("Content-Type", "application/json; charset=utf-8")
-	h.Set("Content-Length", strconv.Itoa(len(b)))
-	h.Set("X-Content-Type-Options", "nosniff")
+	h["Content-Type"] = jsonContentType
+	h["X-Content-Type-Options"] = nosniff
+	// No Content-Length: every transport sets it from the body (net/http
+	// for a body written in one piece, the FC and Lambda adapters from the
+	// body they return), so it would cost two allocations per answer.
 	w.WriteHeader(status)
 	_, _ = w.Write(b)
 }
@@ -48,8 +91,9 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 		return decodeError(err, maxBytes)
 	}
 	// Exactly one JSON value: anything but whitespace after it is refused.
-	var extra json.RawMessage
-	switch err := dec.Decode(&extra); {
+	// Token reads only as far as the next token; at the end of the body it
+	// returns io.EOF.
+	switch _, err := dec.Token(); {
 	case errors.Is(err, io.EOF):
 		return nil
 	case err == nil:
