@@ -71,19 +71,38 @@ func (p *Policy) AllowOrigin(origin string) bool {
 
 func (p *Policy) allowMethod(m string) bool { return slices.Contains(p.methods, strings.ToUpper(m)) }
 
-// Wrap returns h behind the policy.
+var varyOrigin = []string{"Origin"}
+
+// Wrap returns h behind the policy. ExposeHeaders is read once, here.
 func (p *Policy) Wrap(h http.Handler) http.Handler {
+	// Values every response carries, built once and assigned as shared
+	// slices (see httpapi.NoStore for why that is safe).
+	var expose []string
+	if len(p.ExposeHeaders) > 0 {
+		expose = []string{strings.Join(p.ExposeHeaders, ", ")}
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Add("Vary", "Origin")
+		wh := w.Header()
+		if _, ok := wh["Vary"]; ok {
+			wh.Add("Vary", "Origin")
+		} else {
+			wh["Vary"] = varyOrigin
+		}
 		origin := r.Header.Get("Origin")
 		if r.Method == http.MethodOptions && origin != "" && r.Header.Get("Access-Control-Request-Method") != "" {
 			p.preflight(w, r, origin)
 			return
 		}
 		if origin != "" && p.AllowOrigin(origin) {
-			w.Header().Set("Access-Control-Allow-Origin", origin)
-			if len(p.ExposeHeaders) > 0 {
-				w.Header().Set("Access-Control-Expose-Headers", strings.Join(p.ExposeHeaders, ", "))
+			if v := r.Header["Origin"]; len(v) == 1 {
+				// The request's own one-value slice, capped so that an
+				// Add copies: no allocation, and nothing writes into it.
+				wh["Access-Control-Allow-Origin"] = v[:1:1]
+			} else {
+				wh.Set("Access-Control-Allow-Origin", origin)
+			}
+			if expose != nil {
+				wh["Access-Control-Expose-Headers"] = expose
 			}
 		}
 		h.ServeHTTP(w, r)
