@@ -69,6 +69,17 @@ type Fields struct {
 	DeclaredSize        string `json:"x-oss-meta-declared-size,omitempty"`
 }
 
+// signCall holds what one sign request decodes into and answers with, in
+// one allocation: both escape (into the JSON decoder and encoder), and the
+// sign path has an allocation budget (BenchmarkSign).
+type signCall struct {
+	req  signRequest
+	resp Response
+	// policy holds the base64 policy while it is signed (it escapes into
+	// the HMAC); 4 KiB covers the largest policy with an STS token.
+	policy [4096]byte
+}
+
 func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := h.deps.Auth.Authenticate(r)
@@ -76,12 +87,12 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	req, err := decodeSignRequest(r)
-	if err != nil {
+	call := new(signCall)
+	if err := decodeSignRequest(r, &call.req); err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	up, err := h.check(id, req)
+	up, err := h.check(id, call.req)
 	if err != nil {
 		h.fail(w, r, err)
 		return
@@ -95,8 +106,8 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, unavailable())
 		return
 	}
-	resp, err := h.build(up, creds)
-	if err != nil {
+	resp := &call.resp
+	if err := h.build(up, creds, resp, call.policy[:0]); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -104,7 +115,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
 		slog.Int64("max_size", resp.MaxSize))
-	w.Header().Set("Cache-Control", "no-store")
+	w.Header()["Cache-Control"] = httpapi.NoStore
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
 
@@ -112,11 +123,9 @@ func unavailable() *httpapi.Error {
 	return httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "signing is unavailable, try again later")
 }
 
-func decodeSignRequest(r *http.Request) (signRequest, error) {
-	var req signRequest
+func decodeSignRequest(r *http.Request, req *signRequest) error {
 	if r.Method == http.MethodPost {
-		err := httpapi.DecodeJSON(r, MaxRequestBytes, &req)
-		return req, err
+		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
 	}
 	q := r.URL.Query()
 	req.Filename = q.Get("filename")
@@ -124,11 +133,11 @@ func decodeSignRequest(r *http.Request) (signRequest, error) {
 	if s := q.Get("size"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return req, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be an integer")
+			return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be an integer")
 		}
 		req.Size = &n
 	}
-	return req, nil
+	return nil
 }
 
 // upload is a checked request: what will be signed.
@@ -180,20 +189,21 @@ func ruleError(err error) error {
 	return httpapi.Errorf(status, re.Code, "%s", re.Message)
 }
 
-// build makes and signs the policy for up.
-func (h *Handler) build(up upload, creds credentials.Credentials) (*Response, error) {
+// build makes and signs the policy for up into resp, encoding the policy
+// into scratch (appended to if too small).
+func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response, scratch []byte) error {
 	cfg := &h.cfg
 	maxSize := cfg.Rules.MaxBytes
 	if up.size > 0 && up.size < maxSize {
 		maxSize = up.size
 	}
 	exp := up.now.UTC().Add(h.expiry).Truncate(time.Second)
-	resp := &Response{
+	*resp = Response{
 		Method:    http.MethodPost,
 		URL:       cfg.UploadURL,
 		Host:      cfg.UploadURL,
 		Key:       up.key,
-		Dir:       cfg.Rules.UserPrefix(up.user),
+		Dir:       userDir(cfg.Rules, up.user, up.key),
 		Expire:    exp.Unix(),
 		ExpiresAt: exp.Format(time.RFC3339),
 		MaxSize:   maxSize,
@@ -240,20 +250,28 @@ func (h *Handler) build(up upload, creds credentials.Credentials) (*Response, er
 	if f.SecurityToken != "" {
 		conds = append(conds, postpolicy.Exact("x-oss-security-token", f.SecurityToken))
 	}
-	var buf [4096]byte
-	b64, err := postpolicy.Policy{Expiration: exp, Conditions: conds}.AppendBase64(buf[:0])
+	b64, err := postpolicy.Policy{Expiration: exp, Conditions: conds}.AppendBase64(scratch)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	f.Policy = string(b64)
 	if v4 {
 		f.V4Signature = h.keys.sign(creds.AccessKeySecret, f.Date[:len(postpolicy.DayLayout)], cfg.Region, b64)
-		return resp, nil
+		return nil
 	}
 	f.OSSAccessKeyID = creds.AccessKeyID
 	f.Signature = postpolicy.SignV1(creds.AccessKeySecret, f.Policy)
 	resp.AccessID, resp.Policy, resp.Signature = f.OSSAccessKeyID, f.Policy, f.Signature
-	return resp, nil
+	return nil
+}
+
+// userDir is the caller's prefix, taken from the key NewKey made (which
+// starts with it) instead of built again.
+func userDir(rules uploadrules.Rules, user, key string) string {
+	if n := len(rules.Prefix) + len(user) + 1; len(key) >= n && key[len(rules.Prefix):n-1] == user && key[:len(rules.Prefix)] == rules.Prefix && key[n-1] == '/' {
+		return key[:n]
+	}
+	return rules.UserPrefix(user)
 }
 
 // keyCache keeps the V4 signer of the last signing key: the key changes only
