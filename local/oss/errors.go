@@ -39,6 +39,10 @@ func errNoSuchBucket() *Error {
 func errNoSuchKey(key string) *Error {
 	return newError(http.StatusNotFound, "NoSuchKey", "The specified key does not exist.", "0026-00000001", Field{"Key", key})
 }
+func errPreconditionFailed(condition string) *Error {
+	return newError(http.StatusPreconditionFailed, "PreconditionFailed", "At least one of the pre-conditions you specified did not hold.", "",
+		Field{"Condition", condition})
+}
 func errNoSuchUpload() *Error {
 	return newError(http.StatusNotFound, "NoSuchUpload", "The specified upload does not exist. The upload ID may be invalid, or the upload may have been aborted or completed.", "")
 }

@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 const (
@@ -270,6 +271,17 @@ func (s *Server) getObject(w http.ResponseWriter, rq *request) error {
 		w.WriteHeader(http.StatusOK)
 		return nil
 	}
+	if r.Method == http.MethodGet || r.Method == http.MethodHead {
+		switch status, err := preconditions(r.Header, obj); {
+		case err != nil:
+			return err
+		case status == http.StatusNotModified:
+			h.Set("ETag", quoteETag(obj.ETag))
+			h.Set("Last-Modified", obj.LastModified.UTC().Format(http.TimeFormat))
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+	}
 	writeObjectHeaders(h, obj)
 	for param, header := range responseOverrides {
 		if v := r.URL.Query().Get(param); v != "" {
@@ -303,6 +315,43 @@ func (s *Server) getObject(w http.ResponseWriter, rq *request) error {
 		s.log.Info("oss: client went away during GetObject", "requestId", rq.id, "err", err)
 	}
 	return nil
+}
+
+// preconditions evaluates the conditional headers of a GET or HEAD in the
+// order of RFC 9110 §13.2.2, which OSS follows: If-Match (or, without it,
+// If-Unmodified-Since) failing is 412 PreconditionFailed; If-None-Match
+// matching (or, without it, If-Modified-Since not being after the last
+// change) is 304 Not Modified. Entity tags compare without quotes or a
+// weak prefix, case-insensitively; "*" matches any object. An unparsable
+// date is ignored, as HTTP requires.
+func preconditions(h http.Header, obj Object) (int, error) {
+	etag := strings.Trim(obj.ETag, `"`)
+	modified := obj.LastModified.UTC().Truncate(time.Second)
+	if v := h.Get("If-Match"); v != "" {
+		if !etagListMatches(v, etag) {
+			return 0, errPreconditionFailed("If-Match")
+		}
+	} else if t, err := http.ParseTime(h.Get("If-Unmodified-Since")); err == nil && modified.After(t) {
+		return 0, errPreconditionFailed("If-Unmodified-Since")
+	}
+	if v := h.Get("If-None-Match"); v != "" {
+		if etagListMatches(v, etag) {
+			return http.StatusNotModified, nil
+		}
+	} else if t, err := http.ParseTime(h.Get("If-Modified-Since")); err == nil && !modified.After(t) {
+		return http.StatusNotModified, nil
+	}
+	return 0, nil
+}
+
+func etagListMatches(list, etag string) bool {
+	for tag := range strings.SplitSeq(list, ",") {
+		tag = strings.TrimPrefix(strings.TrimSpace(tag), "W/")
+		if tag == "*" || strings.EqualFold(strings.Trim(tag, `"`), etag) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) deleteObject(w http.ResponseWriter, rq *request) error {

@@ -63,6 +63,13 @@ func wantCode(t *testing.T, err error, code string, status int) {
 	}
 }
 
+// notModified reports whether err is the SDK's answer to a 304: it has no
+// typed error for 3xx statuses, only "oss: service returned 304,304 Not
+// Modified" (conn.go of aliyun-oss-go-sdk v3.0.2).
+func notModified(err error) bool {
+	return err != nil && strings.Contains(err.Error(), "service returned 304,")
+}
+
 // pattern returns n deterministic bytes.
 func pattern(n int, seed byte) []byte {
 	b := make([]byte, n)
@@ -130,6 +137,80 @@ func sdkSuite(t *testing.T, b *aoss.Bucket, key string) {
 		if h.Get("X-Oss-Meta-Author") != "alice" || h.Get("Content-Type") != "text/plain" || h.Get("Content-Disposition") != "attachment" ||
 			h.Get("Content-Length") != fmt.Sprint(len(body)) || h.Get("X-Oss-Request-Id") == "" || h.Get("Last-Modified") == "" {
 			t.Errorf("headers = %v", h)
+		}
+	})
+	t.Run("conditional", func(t *testing.T) {
+		h, err := b.GetObjectDetailedMeta(key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		etag, lastModified := h.Get("ETag"), h.Get("Last-Modified")
+		modified, err := http.ParseTime(lastModified)
+		if err != nil {
+			t.Fatalf("Last-Modified %q: %v", lastModified, err)
+		}
+		before, after := modified.Add(-time.Hour), modified.Add(time.Hour)
+		const other = `"0123456789ABCDEF0123456789ABCDEF"`
+		for _, c := range []struct {
+			name string
+			opts []aoss.Option
+			code string // "" = 200 with the body
+			http int
+		}{
+			{"If-Match same", []aoss.Option{aoss.IfMatch(etag)}, "", 200},
+			{"If-Match unquoted lower case", []aoss.Option{aoss.IfMatch(strings.ToLower(strings.Trim(etag, `"`)))}, "", 200},
+			{"If-Match star", []aoss.Option{aoss.IfMatch("*")}, "", 200},
+			{"If-Match in a list", []aoss.Option{aoss.IfMatch(other + ", " + etag)}, "", 200},
+			{"If-Match other", []aoss.Option{aoss.IfMatch(other)}, "PreconditionFailed", 412},
+			{"If-Unmodified-Since before", []aoss.Option{aoss.IfUnmodifiedSince(before)}, "PreconditionFailed", 412},
+			{"If-Unmodified-Since after", []aoss.Option{aoss.IfUnmodifiedSince(after)}, "", 200},
+			{"If-Match wins over If-Unmodified-Since", []aoss.Option{aoss.IfMatch(etag), aoss.IfUnmodifiedSince(before)}, "", 200},
+			{"If-None-Match same", []aoss.Option{aoss.IfNoneMatch(etag)}, "", 304},
+			{"If-None-Match other", []aoss.Option{aoss.IfNoneMatch(other)}, "", 200},
+			{"If-Modified-Since after", []aoss.Option{aoss.IfModifiedSince(after)}, "", 304},
+			{"If-Modified-Since before", []aoss.Option{aoss.IfModifiedSince(before)}, "", 200},
+			{"If-None-Match wins over If-Modified-Since", []aoss.Option{aoss.IfNoneMatch(other), aoss.IfModifiedSince(after)}, "", 200},
+		} {
+			t.Run(c.name, func(t *testing.T) {
+				rc, err := b.GetObject(key, c.opts...)
+				switch {
+				case c.http == 200:
+					if err != nil {
+						t.Fatalf("GetObject: %v", err)
+					}
+					got, _ := io.ReadAll(rc)
+					rc.Close()
+					if !bytes.Equal(got, body) {
+						t.Fatalf("body %q", got)
+					}
+				case c.http == 304:
+					if err == nil {
+						rc.Close()
+					}
+					if !notModified(err) {
+						t.Fatalf("GetObject err = %v, want a 304", err)
+					}
+				default:
+					if err == nil {
+						rc.Close()
+					}
+					wantCode(t, err, c.code, c.http)
+				}
+				// HEAD answers the same, the error decoded from x-oss-err.
+				_, err = b.GetObjectDetailedMeta(key, c.opts...)
+				switch c.http {
+				case 200:
+					if err != nil {
+						t.Fatalf("HEAD: %v", err)
+					}
+				case 304:
+					if !notModified(err) {
+						t.Fatalf("HEAD err = %v, want a 304", err)
+					}
+				default:
+					wantCode(t, err, c.code, c.http)
+				}
+			})
 		}
 	})
 	t.Run("copy", func(t *testing.T) {

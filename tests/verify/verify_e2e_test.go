@@ -210,5 +210,5 @@ func TestOSSStoreContract(t *testing.T) {
 		h, err := root.GetObjectDetailedMeta(key)
 		must(t, err)
 		return verifier.NormalizeETag(h.Get("ETag"))
-	}, "uploads/", verifiertest.Gaps{NoIfMatch: true}) // local/oss has no conditional GET yet
+	}, "uploads/")
 }
