@@ -167,3 +167,42 @@ func (e *Env) Enum(name, def string, allowed ...string) string {
 	e.Problem("%s must be one of %s, got %s", name, strings.Join(allowed, "|"), show(name, raw))
 	return def
 }
+
+// ValidBucket reports whether b is an OSS bucket name: 3-63 characters of
+// lower-case letters, digits and hyphens, not starting or ending with one.
+func ValidBucket(b string) bool {
+	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
+		return false
+	}
+	for i := 0; i < len(b); i++ {
+		if c := b[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidRegion reports whether r looks like a region id (cn-hangzhou):
+// non-empty lower-case letters, digits and hyphens.
+func ValidRegion(r string) bool {
+	for i := 0; i < len(r); i++ {
+		if c := r[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return r != ""
+}
+
+// ValidOrigin reports whether s is a browser origin such as
+// https://app.example.com: http or https, a host, no path, query or user.
+func ValidOrigin(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
+		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
+}
+
+// ValidHTTPURL reports whether s is an absolute http or https URL.
+func ValidHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
+}

@@ -146,3 +146,38 @@ func ExampleEnv() {
 	//   POLICY_EXPIRY_SECONDS must be between 60 and 3600, got "5"
 	//   AUTH_JWT_SECRET must be at least 32 bytes
 }
+
+func TestValidators(t *testing.T) {
+	for _, c := range []struct {
+		name string
+		fn   func(string) bool
+		in   string
+		want bool
+	}{
+		{"bucket", ValidBucket, "ossupload-dev", true},
+		{"bucket 3 chars", ValidBucket, "abc", true},
+		{"bucket too short", ValidBucket, "ab", false},
+		{"bucket 64 chars", ValidBucket, strings.Repeat("a", 64), false},
+		{"bucket upper case", ValidBucket, "Bucket", false},
+		{"bucket leading hyphen", ValidBucket, "-abc", false},
+		{"bucket trailing hyphen", ValidBucket, "abc-", false},
+		{"bucket dot", ValidBucket, "a.bc", false},
+		{"region", ValidRegion, "cn-hangzhou", true},
+		{"region empty", ValidRegion, "", false},
+		{"region space", ValidRegion, "cn hangzhou", false},
+		{"origin", ValidOrigin, "https://app.example.com", true},
+		{"origin with port and slash", ValidOrigin, "http://127.0.0.1:8080/", true},
+		{"origin with path", ValidOrigin, "https://app.example.com/x", false},
+		{"origin with query", ValidOrigin, "https://app.example.com?x=1", false},
+		{"origin with user", ValidOrigin, "https://u@app.example.com", false},
+		{"origin ftp", ValidOrigin, "ftp://app.example.com", false},
+		{"origin bare host", ValidOrigin, "app.example.com", false},
+		{"url", ValidHTTPURL, "https://oss-cn-hangzhou.aliyuncs.com/path", true},
+		{"url relative", ValidHTTPURL, "/path", false},
+		{"url no host", ValidHTTPURL, "http://", false},
+	} {
+		if got := c.fn(c.in); got != c.want {
+			t.Errorf("%s: %q = %v, want %v", c.name, c.in, got, c.want)
+		}
+	}
+}

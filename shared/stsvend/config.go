@@ -102,12 +102,12 @@ func (c Config) Validate() error {
 	}
 	problem := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	fromEnv := c.parseErr != nil
-	if c.Bucket != "" && !validBucket(c.Bucket) {
+	if c.Bucket != "" && !config.ValidBucket(c.Bucket) {
 		problem("OSS_BUCKET %q is not a bucket name (3-63 lower-case letters, digits, hyphens)", c.Bucket)
 	} else if c.Bucket == "" && !fromEnv {
 		problem("OSS_BUCKET is required")
 	}
-	if c.Region != "" && (strings.HasPrefix(c.Region, "oss-") || !validRegion(c.Region)) {
+	if c.Region != "" && (strings.HasPrefix(c.Region, "oss-") || !config.ValidRegion(c.Region)) {
 		problem("OSS_REGION %q must be a region id like cn-hangzhou (without oss-)", c.Region)
 	} else if c.Region == "" && !fromEnv {
 		problem("OSS_REGION is required")
@@ -153,7 +153,7 @@ func (c Config) Validate() error {
 		problem("AUTH_JWT_SECRET must be at least %d bytes", MinJWTSecretBytes)
 	}
 	for _, o := range c.CORSAllowedOrigins {
-		if o != "*" && !validOrigin(o) {
+		if o != "*" && !config.ValidOrigin(o) {
 			problem("CORS_ALLOWED_ORIGINS entry %q is not an origin like https://app.example.com", o)
 		}
 	}
@@ -165,27 +165,6 @@ func (c Config) Validate() error {
 func (c Config) AuthConfig() auth.Config {
 	return auth.Config{JWTSecret: c.JWTSecret, JWKSURL: c.JWKSURL, Issuer: c.Issuer, Audience: c.Audience,
 		AllowAnonymous: c.AllowAnonymous}
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validRegion(r string) bool {
-	for i := 0; i < len(r); i++ {
-		if c := r[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return r != ""
 }
 
 // validRoleARN: acs:ram::<digits>:role/<name> (OSS/STS protocol reference §5.1).
@@ -204,12 +183,6 @@ func validRoleARN(s string) bool {
 		}
 	}
 	return true
-}
-
-func validOrigin(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
 }
 
 // parseUploadURL checks an OSS_UPLOAD_URL value.
