@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/url"
 	"strings"
 	"time"
 
@@ -99,18 +98,18 @@ func (c Config) Validate() error {
 	}
 	problem := func(format string, args ...any) { errs = append(errs, fmt.Errorf(format, args...)) }
 	fromEnv := c.parseErr != nil
-	if c.Bucket != "" && !validBucket(c.Bucket) {
+	if c.Bucket != "" && !config.ValidBucket(c.Bucket) {
 		problem("OSS_BUCKET %q is not a bucket name (3-63 lower-case letters, digits, hyphens)", c.Bucket)
 	} else if c.Bucket == "" && !fromEnv {
 		problem("OSS_BUCKET is required")
 	}
-	if c.Region != "" && (strings.HasPrefix(c.Region, "oss-") || !validRegion(c.Region)) {
+	if c.Region != "" && (strings.HasPrefix(c.Region, "oss-") || !config.ValidRegion(c.Region)) {
 		problem("OSS_REGION %q must be a region id like cn-hangzhou (without oss-)", c.Region)
 	} else if c.Region == "" && !fromEnv {
 		problem("OSS_REGION is required")
 	}
 	for name, u := range map[string]string{"OSS_ENDPOINT": c.Endpoint, "OSS_UPLOAD_URL": c.UploadURL} {
-		if !fromEnv && !validHTTPURL(u) {
+		if !fromEnv && !config.ValidHTTPURL(u) {
 			problem("%s must be an http(s) URL", name)
 		}
 	}
@@ -133,7 +132,7 @@ func (c Config) Validate() error {
 		problem("AUTH_JWT_SECRET must be at least %d bytes", MinJWTSecretBytes)
 	}
 	for _, o := range c.CORSAllowedOrigins {
-		if o != "*" && !validOrigin(o) {
+		if o != "*" && !config.ValidOrigin(o) {
 			problem("CORS_ALLOWED_ORIGINS entry %q is not an origin like https://app.example.com", o)
 		}
 	}
@@ -150,36 +149,4 @@ func (c Config) AuthConfig() auth.Config {
 		Audience:       c.Audience,
 		AllowAnonymous: c.AllowAnonymous,
 	}
-}
-
-func validBucket(b string) bool {
-	if len(b) < 3 || len(b) > 63 || b[0] == '-' || b[len(b)-1] == '-' {
-		return false
-	}
-	for i := 0; i < len(b); i++ {
-		if c := b[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
-}
-
-func validRegion(r string) bool {
-	for i := 0; i < len(r); i++ {
-		if c := r[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return r != ""
-}
-
-func validHTTPURL(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
-}
-
-func validOrigin(s string) bool {
-	u, err := url.Parse(s)
-	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" &&
-		(u.Path == "" || u.Path == "/") && u.RawQuery == "" && u.User == nil
 }
