@@ -30,6 +30,9 @@ func (s *Server) initiateUpload(w http.ResponseWriter, rq *request) error {
 	if err := s.authorize(rq.principal, r, "oss:PutObject", resource(rq.bucket, rq.key), nil); err != nil {
 		return err
 	}
+	if err := s.authorizeUploadTags(rq, r.Header.Get("x-oss-tagging") != ""); err != nil {
+		return err
+	}
 	obj, err := objectFromHeaders(r.Header)
 	if err != nil {
 		return err

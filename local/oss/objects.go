@@ -60,6 +60,17 @@ func objectFromHeaders(h http.Header) (Object, error) {
 	return obj, nil
 }
 
+// authorizeUploadTags asks for oss:PutObjectTagging on the target when an
+// upload or copy sets tags (x-oss-tagging): OSS requires it on top of
+// oss:PutObject, so a caller allowed only to upload cannot label its own
+// object.
+func (s *Server) authorizeUploadTags(rq *request, setsTags bool) error {
+	if !setsTags {
+		return nil
+	}
+	return s.authorize(rq.principal, rq.r, "oss:PutObjectTagging", resource(rq.bucket, rq.key), nil)
+}
+
 func parseTaggingHeader(v string) ([]Tag, error) {
 	q, err := url.ParseQuery(v)
 	if err != nil {
@@ -160,6 +171,9 @@ func (s *Server) previousSize(bucket, key string) int64 {
 func (s *Server) putObject(w http.ResponseWriter, rq *request) error {
 	r := rq.r
 	if err := s.authorize(rq.principal, r, "oss:PutObject", resource(rq.bucket, rq.key), nil); err != nil {
+		return err
+	}
+	if err := s.authorizeUploadTags(rq, r.Header.Get("x-oss-tagging") != ""); err != nil {
 		return err
 	}
 	obj, err := objectFromHeaders(r.Header)
@@ -398,6 +412,9 @@ func (s *Server) copyObject(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	if err := s.authorize(rq.principal, r, "oss:PutObject", resource(rq.bucket, rq.key), nil); err != nil {
+		return err
+	}
+	if err := s.authorizeUploadTags(rq, r.Header.Get("x-oss-tagging") != "" && strings.EqualFold(r.Header.Get("x-oss-tagging-directive"), "Replace")); err != nil {
 		return err
 	}
 	if _, err := s.store.GetBucket(srcBucket); errors.Is(err, ErrNotFound) {
