@@ -81,3 +81,23 @@ func checkPrefix(p string) error {
 	}
 	return nil
 }
+
+// DefaultQuarantinePrefix is where rejected uploads are moved
+// (QUARANTINE_PREFIX).
+const DefaultQuarantinePrefix = "quarantine/"
+
+// CheckQuarantinePrefix reports what is wrong with q as the quarantine
+// prefix next to r's upload prefix: it must be a folder ("x/") that neither
+// contains nor lies inside the upload prefix, or quarantined objects would be
+// checked again, or mixed with uploads.
+func (r Rules) CheckQuarantinePrefix(q string) error {
+	switch {
+	case q == "":
+		return errors.New("must not be empty")
+	case !strings.HasSuffix(q, "/") || strings.HasPrefix(q, "/"):
+		return errors.New(`must end with "/" and not start with "/" (e.g. quarantine/)`)
+	case r.Prefix != "" && (strings.HasPrefix(q, r.Prefix) || strings.HasPrefix(r.Prefix, q)):
+		return errors.New("must not overlap UPLOAD_PREFIX (quarantined objects would be checked again or mixed with uploads)")
+	}
+	return nil
+}

@@ -57,7 +57,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 		c.Endpoint = "https://oss-" + c.Region + ".aliyuncs.com"
 	}
 	c.Rules = uploadrules.FromEnv(env)
-	c.QuarantinePrefix = env.String("QUARANTINE_PREFIX", "quarantine/")
+	c.QuarantinePrefix = env.String("QUARANTINE_PREFIX", uploadrules.DefaultQuarantinePrefix)
 	c.RejectAction = env.Enum("REJECT_ACTION", ActionQuarantine, ActionQuarantine, ActionDelete, ActionTag)
 	c.WebhookURL = env.URL("WEBHOOK_URL", "")
 	c.WebhookSecret = env.String("WEBHOOK_SECRET", "")
@@ -110,14 +110,8 @@ func (c Config) problems() []string {
 // common ones checked by config.Env and uploadrules already).
 func (c Config) verifyProblems() []string {
 	var p []string
-	q := c.QuarantinePrefix
-	switch {
-	case q == "":
-		p = append(p, "QUARANTINE_PREFIX: must not be empty")
-	case !strings.HasSuffix(q, "/") || strings.HasPrefix(q, "/"):
-		p = append(p, "QUARANTINE_PREFIX: must end with \"/\" and not start with \"/\" (e.g. quarantine/)")
-	case c.Rules.Prefix != "" && (strings.HasPrefix(q, c.Rules.Prefix) || strings.HasPrefix(c.Rules.Prefix, q)):
-		p = append(p, "QUARANTINE_PREFIX: must not overlap UPLOAD_PREFIX (quarantined objects would be checked again or mixed with uploads)")
+	if err := c.Rules.CheckQuarantinePrefix(c.QuarantinePrefix); err != nil {
+		p = append(p, "QUARANTINE_PREFIX: "+err.Error())
 	}
 	switch c.RejectAction {
 	case ActionQuarantine, ActionDelete, ActionTag:
