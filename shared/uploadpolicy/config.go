@@ -37,6 +37,10 @@ type Config struct {
 	UploadURL string // OSS_UPLOAD_URL: where browsers post the form
 
 	Rules uploadrules.Rules // UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES
+	// QuarantinePrefix (QUARANTINE_PREFIX) is where the verify function
+	// moves rejected uploads; GET /status looks there for a verdict when the
+	// upload itself is gone.
+	QuarantinePrefix string
 
 	SignatureVersion string        // SIGNATURE_VERSION: "v4" (default) or "v1"
 	PolicyExpiry     time.Duration // POLICY_EXPIRY_SECONDS
@@ -64,6 +68,7 @@ func FromEnv(getenv func(string) string) Config {
 	c.Endpoint = env.URL("OSS_ENDPOINT", "https://oss-"+c.Region+".aliyuncs.com")
 	c.UploadURL = env.URL("OSS_UPLOAD_URL", "https://"+c.Bucket+".oss-"+c.Region+".aliyuncs.com")
 	c.Rules = uploadrules.FromEnv(env)
+	c.QuarantinePrefix = env.String("QUARANTINE_PREFIX", uploadrules.DefaultQuarantinePrefix)
 	c.SignatureVersion = env.Enum("SIGNATURE_VERSION", SignatureV4, SignatureV4, SignatureV1)
 	c.PolicyExpiry = time.Duration(env.Int("POLICY_EXPIRY_SECONDS", int64(DefaultPolicyExpiry/time.Second),
 		int64(MinPolicyExpiry/time.Second), int64(MaxPolicyExpiry/time.Second))) * time.Second
@@ -115,6 +120,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Rules.Validate(); err != nil && !fromEnv {
 		problem("upload rules: %w", err)
+	}
+	if err := c.Rules.CheckQuarantinePrefix(c.QuarantinePrefix); err != nil {
+		problem("QUARANTINE_PREFIX %q: %w", c.QuarantinePrefix, err)
 	}
 	if c.SignatureVersion != SignatureV4 && c.SignatureVersion != SignatureV1 {
 		problem("SIGNATURE_VERSION must be v4 or v1")

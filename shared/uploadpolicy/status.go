@@ -27,6 +27,9 @@ type StatusResponse struct {
 	Key    string `json:"key"`
 	Status string `json:"status"` // pending | verified | rejected
 	Reason string `json:"reason,omitempty"`
+	// Quarantined is true when the verdict was found on the quarantined
+	// copy: the upload was moved out of the caller's prefix.
+	Quarantined bool `json:"quarantined,omitempty"`
 }
 
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
@@ -50,17 +53,32 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	tags, err := h.deps.Tags.ObjectTags(ctx, key)
+	quarantined := false
+	if errors.Is(err, ErrObjectNotFound) && h.cfg.QuarantinePrefix != "" {
+		// The verify function moves a rejected upload to
+		// QUARANTINE_PREFIX + key, verdict tags and all. Only a rejection
+		// counts there: the uploader cannot write under that prefix, but
+		// anything else found there says nothing about this upload.
+		var qtags map[string]string
+		if qtags, err = h.deps.Tags.ObjectTags(ctx, h.cfg.QuarantinePrefix+key); err == nil {
+			if qtags[TagStatus] == "rejected" {
+				tags, quarantined = qtags, true
+			} else {
+				err = ErrObjectNotFound
+			}
+		}
+	}
 	switch {
 	case errors.Is(err, ErrObjectNotFound):
 		h.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found",
-			"no object at this key: not uploaded yet, or removed after rejection"))
+			"no object at this key: not uploaded yet, or deleted after rejection"))
 		return
 	case err != nil:
 		h.log.ErrorContext(ctx, "read object tags", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
-	resp := StatusResponse{Key: key, Status: "pending"}
+	resp := StatusResponse{Key: key, Status: "pending", Quarantined: quarantined}
 	switch tags[TagStatus] {
 	case "verified":
 		resp.Status = "verified"

@@ -6,13 +6,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
+	"strings"
 	"testing"
 )
 
 type fakeTags map[string]map[string]string
 
 func (f fakeTags) ObjectTags(_ context.Context, key string) (map[string]string, error) {
-	if key == "uploads/alice/broken" {
+	if strings.HasSuffix(key, "broken") {
 		return nil, errors.New("connection refused")
 	}
 	tags, ok := f[key]
@@ -28,6 +29,10 @@ func TestStatus(t *testing.T) {
 		"uploads/alice/2026/11/23/0123456789abcdef-b.exe": {TagStatus: "rejected", TagReason: "type-mismatch"},
 		"uploads/alice/2026/11/23/0123456789abcdef-c.png": {},
 		"uploads/bob/2026/11/23/0123456789abcdef-a.png":   {TagStatus: "verified"},
+		// Moved by the verify function: only the quarantined copy is left.
+		"quarantine/uploads/alice/2026/11/23/0123456789abcdef-q.png": {TagStatus: "rejected", TagReason: "type-mismatch"},
+		// Something under quarantine without a rejection says nothing.
+		"quarantine/uploads/alice/2026/11/23/0123456789abcdef-r.png": {TagStatus: "verified"},
 	}
 	f := newFixture(t, nil, tags)
 	tok := token(t, testUser)
@@ -47,6 +52,9 @@ func TestStatus(t *testing.T) {
 		{"no key", "", tok, 400, StatusResponse{}, "invalid_request"},
 		{"no token", "uploads/alice/2026/11/23/0123456789abcdef-a.png", "", 401, StatusResponse{}, "unauthorized"},
 		{"store failure", "uploads/alice/broken", tok, 503, StatusResponse{}, "unavailable"},
+		{"rejected and quarantined", "uploads/alice/2026/11/23/0123456789abcdef-q.png", tok, 200, StatusResponse{Status: "rejected", Reason: "type-mismatch", Quarantined: true}, ""},
+		{"quarantine copy without a rejection", "uploads/alice/2026/11/23/0123456789abcdef-r.png", tok, 404, StatusResponse{}, "not_found"},
+		{"quarantine lookup failure", "uploads/alice/2026/11/23/0123456789abcdef-qbroken", tok, 503, StatusResponse{}, "unavailable"},
 	}
 	for _, row := range rows {
 		t.Run(row.name, func(t *testing.T) {

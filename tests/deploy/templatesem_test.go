@@ -74,8 +74,9 @@ func leastPrivilege() map[string][]roleRule {
 	verifyFn := "acs:fc:" + testRegion + ":" + testAccountID + ":functions/ossupload-verify"
 	return map[string][]roleRule{
 		// Signs PostObject policies with its own STS credentials, so the
-		// upload is authorised as this role; reads verdict tags for /status.
-		"SignRole": {{"oss:PutObject", up}, {"oss:GetObjectTagging", up}, logs},
+		// upload is authorised as this role; reads verdict tags for /status,
+		// on the upload or its quarantined copy.
+		"SignRole": {{"oss:PutObject", up}, {"oss:GetObjectTagging", up}, {"oss:GetObjectTagging", q}, logs},
 		"StsRole":  {{"sts:AssumeRole", "acs:ram::" + testAccountID + ":role/ossupload-uploader"}, logs},
 		// ali-oss put and multipartUpload (Initiate/UploadPart/Complete are
 		// oss:PutObject), abort and resume.

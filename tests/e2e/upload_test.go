@@ -100,13 +100,13 @@ func waitVerdict(t *testing.T, s *stack, key string) (status, reason string) {
 	return "", ""
 }
 
-func TestFormUploadIsVerified(t *testing.T) {
-	s := startStack(t, "")
-	img := realPNG(t)
-
+// postForm asks the sign function for a policy and uploads content with it
+// by form POST, as a browser does; it returns the key.
+func postForm(t *testing.T, s *stack, filename, contentType string, content []byte) string {
+	t.Helper()
 	var signed signResponse
 	code := callJSON(t, "POST", s.Functions["sign"], s.JWT,
-		map[string]any{"filename": "photo.png", "contentType": "image/png", "size": len(img)}, &signed)
+		map[string]any{"filename": filename, "contentType": contentType, "size": len(content)}, &signed)
 	if code != http.StatusOK {
 		t.Fatalf("sign: HTTP %d", code)
 	}
@@ -121,11 +121,11 @@ func TestFormUploadIsVerified(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	fw, err := mw.CreateFormFile("file", "photo.png")
+	fw, err := mw.CreateFormFile("file", filename)
 	if err != nil {
 		t.Fatal(err)
 	}
-	fw.Write(img)
+	fw.Write(content)
 	mw.Close()
 	res, err := http.Post(signed.URL, mw.FormDataContentType(), &body)
 	if err != nil {
@@ -136,9 +136,22 @@ func TestFormUploadIsVerified(t *testing.T) {
 	if res.StatusCode/100 != 2 {
 		t.Fatalf("PostObject: HTTP %d: %s", res.StatusCode, respBody)
 	}
+	return signed.Key
+}
 
-	if status, reason := waitVerdict(t, s, signed.Key); status != "verified" {
+func TestFormUploadIsVerified(t *testing.T) {
+	s := startStack(t, "")
+	good := postForm(t, s, "photo.png", "image/png", realPNG(t))
+	// Declared a PNG, but the bytes are a script: the verifier sniffs the
+	// content, quarantines the object, and GET /status still answers for
+	// the key the caller knows.
+	bad := postForm(t, s, "fake.png", "image/png", []byte("#!/bin/sh\necho this is not a picture\n"))
+
+	if status, reason := waitVerdict(t, s, good); status != "verified" {
 		t.Fatalf("verdict %s (%s), want verified", status, reason)
+	}
+	if status, reason := waitVerdict(t, s, bad); status != "rejected" || reason != "type-mismatch" {
+		t.Fatalf("verdict %s (%s), want rejected (type-mismatch)", status, reason)
 	}
 }
 
