@@ -34,10 +34,10 @@ func (p *process) next(w http.ResponseWriter, r *http.Request) {
 	case <-p.exited:
 		http.Error(w, "instance stopping", http.StatusServiceUnavailable)
 		return
-	case <-p.in.rt.closed:
-		http.Error(w, "runtime closed", http.StatusServiceUnavailable)
-		return
 	}
+	// A closing runtime does not answer: as on FC, the idle process just
+	// receives SIGTERM with its poll still open (an answer would only make
+	// the SDK log a failed poll), and the listener closes after it exits.
 	p.mu.Lock()
 	p.inflight = v
 	p.mu.Unlock()

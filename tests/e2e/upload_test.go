@@ -228,6 +228,10 @@ func TestCtrlCLeavesNoProcessAndDataSurvives(t *testing.T) {
 	if left := functionProcesses(t); len(left) > 0 {
 		t.Fatalf("processes left after Ctrl-C: %v", left)
 	}
+	// Stopping is quiet: an idle function is not told its poll failed.
+	if out := s.logs.String(); strings.Contains(out, "failed to get invoke request") {
+		t.Errorf("Ctrl-C made a function log a failed poll:\n%s", out)
+	}
 
 	again := startStack(t, dir)
 	if again.AccessKeyID != s.AccessKeyID {
