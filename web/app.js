@@ -117,7 +117,7 @@ async function pollVerdict(row, key) {
     const res = await fetch(url, { headers: authHeaders() });
     const body = await res.json().catch(() => ({}));
     if (res.ok && body.status && body.status !== 'pending') {
-      setVerdict(cell, body.status, body.reason);
+      setVerdict(cell, body.status, body.quarantined ? body.reason + ', moved to quarantine' : body.reason);
       return;
     }
     await new Promise((r) => setTimeout(r, 500));
