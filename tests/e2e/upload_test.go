@@ -153,6 +153,27 @@ func TestFormUploadIsVerified(t *testing.T) {
 	if status, reason := waitVerdict(t, s, bad); status != "rejected" || reason != "type-mismatch" {
 		t.Fatalf("verdict %s (%s), want rejected (type-mismatch)", status, reason)
 	}
+	// The verdict is tagged in place first, then the object moves to
+	// quarantine/; once it has, the same key keeps answering rejected.
+	statusURL := strings.TrimSuffix(s.Functions["sign"], "/") + "/status?key=" + url.QueryEscape(bad)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		var st struct {
+			Status, Reason string
+			Quarantined    bool
+		}
+		code := callJSON(t, "GET", statusURL, s.JWT, nil, &st)
+		if code == http.StatusOK && st.Quarantined {
+			if st.Status != "rejected" || st.Reason != "type-mismatch" {
+				t.Fatalf("quarantined verdict %s (%s), want rejected (type-mismatch)", st.Status, st.Reason)
+			}
+			break
+		}
+		if code != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("GET /status of the rejected upload: HTTP %d %+v, want 200 rejected and quarantined", code, st)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
 
 func TestSTSUploadWithGoSDKIsVerified(t *testing.T) {
