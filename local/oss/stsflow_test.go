@@ -13,14 +13,13 @@ import (
 	"github.com/ossupload/ossupload/local/sts"
 )
 
-// The whole browser-upload credential flow with official clients only:
-// alibaba-cloud-sdk-go services/sts asks the STS emulator for a session
-// narrowed to one user's prefix, aliyun-oss-go-sdk uses it (V1 and V4).
-func TestSTSClientToOSS(t *testing.T) {
-	e := newEnv(t)
+// assumeUploader asks the STS emulator, through the official STS client,
+// for an uploader session of user-42 narrowed to actions (a JSON list body)
+// on uploads/user-42/*.
+func assumeUploader(t *testing.T, e *env, actions string) alists.Credentials {
+	t.Helper()
 	stsSrv := httptest.NewServer(sts.New(e.ids, e.clock.Now))
 	t.Cleanup(stsSrv.Close)
-
 	client, err := alists.NewClientWithAccessKey("cn-hangzhou", devAK, devSecret)
 	if err != nil {
 		t.Fatal(err)
@@ -30,12 +29,20 @@ func TestSTSClientToOSS(t *testing.T) {
 	req.Domain = strings.TrimPrefix(stsSrv.URL, "http://")
 	req.RoleArn = iam.RoleARN("uploader")
 	req.RoleSessionName = "user-42"
-	req.Policy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject"],"Resource":"acs:oss:*:*:` + testBucket + `/uploads/user-42/*"}]}`
+	req.Policy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":[` + actions + `],"Resource":"acs:oss:*:*:` + testBucket + `/uploads/user-42/*"}]}`
 	resp, err := client.AssumeRole(req)
 	if err != nil {
 		t.Fatalf("AssumeRole: %v", err)
 	}
-	c := resp.Credentials
+	return resp.Credentials
+}
+
+// The whole browser-upload credential flow with official clients only:
+// alibaba-cloud-sdk-go services/sts asks the STS emulator for a session
+// narrowed to one user's prefix, aliyun-oss-go-sdk uses it (V1 and V4).
+func TestSTSClientToOSS(t *testing.T) {
+	e := newEnv(t)
+	c := assumeUploader(t, e, `"oss:PutObject","oss:GetObject"`)
 	if !strings.HasPrefix(c.AccessKeyId, "STS.") {
 		t.Fatalf("AccessKeyId %q", c.AccessKeyId)
 	}
@@ -67,24 +74,8 @@ func TestSTSClientToOSS(t *testing.T) {
 // (for instance with the verifier's verdict) by PutObject, multipart or copy.
 func TestUploadTagsNeedPutObjectTagging(t *testing.T) {
 	e := newEnv(t)
-	stsSrv := httptest.NewServer(sts.New(e.ids, e.clock.Now))
-	t.Cleanup(stsSrv.Close)
-	client, err := alists.NewClientWithAccessKey("cn-hangzhou", devAK, devSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
 	session := func(actions string) *aoss.Bucket {
-		req := alists.CreateAssumeRoleRequest()
-		req.Scheme = "http"
-		req.Domain = strings.TrimPrefix(stsSrv.URL, "http://")
-		req.RoleArn = iam.RoleARN("uploader")
-		req.RoleSessionName = "user-42"
-		req.Policy = `{"Version":"1","Statement":[{"Effect":"Allow","Action":[` + actions + `],"Resource":"acs:oss:*:*:` + testBucket + `/uploads/user-42/*"}]}`
-		resp, err := client.AssumeRole(req)
-		if err != nil {
-			t.Fatalf("AssumeRole: %v", err)
-		}
-		c := resp.Credentials
+		c := assumeUploader(t, e, actions)
 		return e.bucket(t, c.AccessKeyId, c.AccessKeySecret, c.SecurityToken)
 	}
 	tags := aoss.SetTagging(aoss.Tagging{Tags: []aoss.Tag{{Key: "upload-verdict", Value: "verified"}}})
@@ -96,7 +87,7 @@ func TestUploadTagsNeedPutObjectTagging(t *testing.T) {
 		t.Fatalf("PutObject without tags: %v", err)
 	}
 	wantCode(t, uploader.PutObject("uploads/user-42/tagged.txt", strings.NewReader("x"), tags), "AccessDenied", 403)
-	_, err = uploader.InitiateMultipartUpload("uploads/user-42/tagged-mp.bin", tags)
+	_, err := uploader.InitiateMultipartUpload("uploads/user-42/tagged-mp.bin", tags)
 	wantCode(t, err, "AccessDenied", 403)
 	_, err = uploader.CopyObject(src, "uploads/user-42/tagged-copy.txt", tags, replace)
 	wantCode(t, err, "AccessDenied", 403)
