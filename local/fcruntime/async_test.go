@@ -5,7 +5,6 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 )
@@ -69,7 +68,7 @@ func TestAsyncGivesUpAfterMaxRetries(t *testing.T) {
 	if b, _ := os.ReadFile(record); string(b) != "0\n1\n2\n" {
 		t.Errorf("retry counts %q", b)
 	}
-	if !strings.Contains(out.String(), "async invocation failed for good") {
+	if !out.waitFor("async invocation failed for good") {
 		t.Errorf("final failure not logged:\n%s", out)
 	}
 }

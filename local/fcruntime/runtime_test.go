@@ -57,6 +57,20 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
+// waitFor reports whether s appears in the output within a few seconds. A
+// function's stdout reaches the output through a pipe, so a line it printed
+// before answering can arrive after the answer does.
+func (l *lockedBuffer) waitFor(s string) bool {
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if strings.Contains(l.String(), s) {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
 const (
 	testRegion  = "cn-hangzhou"
 	testAccount = "1234567890123456"
@@ -184,7 +198,7 @@ func TestInvokeSuccess(t *testing.T) {
 	}
 	// The SDK's own log lines arrive prefixed with the function name.
 	for _, line := range []string{"[echo] test function starting", "[echo] FC Invoke Start RequestId: " + s.RequestID} {
-		if !strings.Contains(out.String(), line) {
+		if !out.waitFor(line) {
 			t.Errorf("output lacks %q", line)
 		}
 	}
@@ -259,7 +273,7 @@ func TestCrashRestarts(t *testing.T) {
 	if next.PID == first.PID || alive(first.PID) {
 		t.Errorf("pid %d -> %d after a crash", first.PID, next.PID)
 	}
-	if !strings.Contains(out.String(), "restarting") {
+	if !out.waitFor("restarting") {
 		t.Errorf("no restart logged")
 	}
 }
@@ -328,6 +342,7 @@ func TestCredentialsPerInvocation(t *testing.T) {
 			t.Errorf("%s: %q then %q, want %q then %q", k, a.Credentials[k], b.Credentials[k], wantA[k], wantB[k])
 		}
 	}
+	rt.Close() // waits for the process, so everything it printed is in out
 	if strings.Contains(out.String(), "secret-value") || strings.Contains(out.String(), "token-value") {
 		t.Errorf("a secret reached the log:\n%s", out)
 	}
@@ -410,7 +425,7 @@ func TestRestartFailureFailsQueuedInvocation(t *testing.T) {
 	if err == nil || isFunctionError(err) || !strings.Contains(err.Error(), "role cannot be assumed") {
 		t.Errorf("got %v, want the start failure", err)
 	}
-	if !strings.Contains(out.String(), "cannot start") {
+	if !out.waitFor("cannot start") {
 		t.Errorf("start failure not logged")
 	}
 }

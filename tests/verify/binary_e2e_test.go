@@ -125,6 +125,7 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 		t.Errorf("third webhooks = %+v", n)
 	}
 
+	rt.Close() // waits for the process, so everything it printed is in output
 	out := output.String()
 	for _, secret := range []string{role.AccessKeySecret, role.SecurityToken, hookSecret, rootSecret} {
 		if strings.Contains(out, secret) {
