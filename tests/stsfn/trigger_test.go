@@ -5,8 +5,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/ossupload/ossupload/local/ossevents"
 	"github.com/ossupload/ossupload/local/oss"
+	"github.com/ossupload/ossupload/local/ossevents"
 	"github.com/ossupload/ossupload/local/sdevs"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
