@@ -57,11 +57,13 @@ func objectACLValue(h http.Header) (string, error) {
 // AccessDenied, whatever the operation (PutObject, InitiateMultipartUpload,
 // CopyObject, AppendObject, PutSymlink, PutObjectACL).
 func refusePublicACL(h http.Header, b Bucket) error {
-	if !b.BlockPublicAccess {
-		return nil
-	}
-	switch h.Get("x-oss-object-acl") {
-	case aclPublicRead, aclPublicReadWrite:
+	return refusePublicACLValue(h.Get("x-oss-object-acl"), b)
+}
+
+// refusePublicACLValue is refusePublicACL for an ACL given as a value (the
+// x-oss-object-acl field of a PostObject form).
+func refusePublicACLValue(acl string, b Bucket) error {
+	if b.BlockPublicAccess && (acl == aclPublicRead || acl == aclPublicReadWrite) {
 		return errAccessDenied(msgPublicACLBlocked)
 	}
 	return nil
