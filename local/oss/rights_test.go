@@ -125,6 +125,10 @@ func TestAppendObject(t *testing.T) {
 		h.Get("Content-Type") != "image/png" || h.Get("Content-Length") != "11" {
 		t.Fatalf("HEAD of an appendable object: %v", h)
 	}
+	list, err := root.ListObjects(aoss.Prefix(key))
+	if err != nil || len(list.Objects) != 1 || list.Objects[0].Type != "Appendable" {
+		t.Fatalf("ListObjects: %+v %v", list.Objects, err)
+	}
 	rc, err := root.GetObject(key)
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +200,10 @@ func TestPutSymlink(t *testing.T) {
 	rc.Close()
 	if !bytes.Equal(got, page) {
 		t.Fatalf("GET through the link: %q", got)
+	}
+	list, err := root.ListObjects(aoss.Prefix(dir + "x.png"))
+	if err != nil || len(list.Objects) != 1 || list.Objects[0].Type != "Symlink" {
+		t.Fatalf("ListObjects: %+v %v", list.Objects, err)
 	}
 	sh, err := root.GetSymlink(dir + "x.png")
 	if err != nil || sh.Get(aoss.HTTPHeaderOssSymlinkTarget) != "site/page.html" {
