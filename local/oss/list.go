@@ -117,10 +117,7 @@ func (s *Server) listObjects(w http.ResponseWriter, rq *request) error {
 			return false
 		}
 		c := listContent{Key: enc(o.Key), LastModified: o.LastModified.UTC().Format(isoMillis), ETag: quoteETag(o.ETag),
-			Type: "Normal", Size: o.Size, StorageClass: "Standard"}
-		if strings.Contains(o.ETag, "-") {
-			c.Type = "Multipart"
-		}
+			Type: objectType(o), Size: o.Size, StorageClass: "Standard"}
 		if !v2 || q.Get("fetch-owner") == "true" {
 			c.Owner = &listOwner{ID: iam.AccountID, DisplayName: iam.AccountID}
 		}

@@ -36,6 +36,11 @@ func objectFromHeaders(h http.Header) (Object, error) {
 	if obj.ContentType == "" {
 		obj.ContentType = "application/octet-stream"
 	}
+	acl, err := objectACLValue(h)
+	if err != nil {
+		return Object{}, err
+	}
+	obj.ACL = acl
 	size := 0
 	for k, v := range h {
 		lk := strings.ToLower(k)
@@ -105,10 +110,9 @@ func writeObjectHeaders(h http.Header, obj Object) {
 	h.Set("x-oss-hash-crc64ecma", strconv.FormatUint(obj.CRC64, 10))
 	h.Set("x-oss-storage-class", "Standard")
 	h.Set("Accept-Ranges", "bytes")
-	if strings.Contains(obj.ETag, "-") {
-		h.Set("x-oss-object-type", "Multipart")
-	} else {
-		h.Set("x-oss-object-type", "Normal")
+	h.Set("x-oss-object-type", objectType(obj))
+	if objectType(obj) == typeAppendable {
+		h.Set("x-oss-next-append-position", strconv.FormatInt(obj.Size, 10))
 	}
 	for k, v := range map[string]string{"Content-Disposition": obj.ContentDisposition, "Cache-Control": obj.CacheControl,
 		"Content-Encoding": obj.ContentEncoding, "Expires": obj.Expires} {
@@ -137,6 +141,20 @@ func checkMD5(header string, sum []byte) error {
 }
 
 func forbidOverwrite(v string) bool { return strings.EqualFold(strings.TrimSpace(v), "true") }
+
+// forbidOverwriteHeader reads x-oss-forbid-overwrite: "true" or "false"
+// (any case) or absent; anything else is 400 InvalidArgument, 0017-00000279
+// (https://help.aliyun.com/en/oss/user-guide/0017-00000279).
+func forbidOverwriteHeader(h http.Header) (bool, error) {
+	v := strings.TrimSpace(h.Get("x-oss-forbid-overwrite"))
+	switch {
+	case v == "" || strings.EqualFold(v, "false"):
+		return false, nil
+	case strings.EqualFold(v, "true"):
+		return true, nil
+	}
+	return false, newError(http.StatusBadRequest, "InvalidArgument", "x-oss-forbid-overwrite must be true or false.", "0017-00000279")
+}
 
 func errFileExists() *Error {
 	return newError(http.StatusConflict, "FileAlreadyExists", "The object you specified already exists and can not be overwritten.", "")
@@ -180,7 +198,11 @@ func (s *Server) putObject(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
-	forbid := forbidOverwrite(r.Header.Get("x-oss-forbid-overwrite"))
+	obj.Type = typeNormal
+	forbid, err := forbidOverwriteHeader(r.Header)
+	if err != nil {
+		return err
+	}
 	if forbid {
 		if _, err := s.store.Stat(rq.bucket, rq.key); err == nil {
 			return errFileExists()
@@ -275,6 +297,12 @@ func (s *Server) getObject(w http.ResponseWriter, rq *request) error {
 	}
 	if err != nil {
 		return err
+	}
+	if q := r.URL.Query(); objectType(obj) == typeSymlink && !q.Has("objectMeta") {
+		f.Close()
+		if f, obj, err = s.followSymlink(rq, obj); err != nil {
+			return err
+		}
 	}
 	defer f.Close()
 	h := w.Header()
@@ -446,7 +474,14 @@ func (s *Server) copyObject(w http.ResponseWriter, rq *request) error {
 	default:
 		return errInvalidArgument("Invalid x-oss-metadata-directive: " + d + ".")
 	}
-	forbid := forbidOverwrite(r.Header.Get("x-oss-forbid-overwrite"))
+	forbid, err := forbidOverwriteHeader(r.Header)
+	if err != nil {
+		return err
+	}
+	if obj.ACL, err = objectACLValue(r.Header); err != nil {
+		return err
+	}
+	obj.Type, obj.SymlinkTarget = typeNormal, ""
 	st, err := s.store.Stage(f)
 	if err != nil {
 		return err

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/ossupload/ossupload/local/iam"
@@ -48,6 +49,8 @@ type Server struct {
 	now    func() time.Time
 	events Publisher
 	log    *slog.Logger
+	// appendMu serialises AppendObject (check position, then replace).
+	appendMu sync.Mutex
 }
 
 // New validates cfg and builds a Server.
@@ -79,7 +82,11 @@ func (s *Server) CreateBucket(name string, cors []CORSRule) error {
 	if !ValidBucketName(name) {
 		return fmt.Errorf("oss: invalid bucket name %q", name)
 	}
-	return s.store.PutBucket(Bucket{Name: name, CORS: cors})
+	b := Bucket{Name: name, CORS: cors}
+	if old, err := s.store.GetBucket(name); err == nil {
+		b.BlockPublicAccess = old.BlockPublicAccess
+	}
+	return s.store.PutBucket(b)
 }
 
 // newRequestID returns 24 upper-case hex characters, like OSS request ids.
@@ -182,8 +189,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	if !ValidBucketName(rq.bucket) {
 		return newError(http.StatusBadRequest, "InvalidBucketName", "The specified bucket is not valid.", "")
 	}
-	if len(rq.key) > 1023 {
-		return newError(http.StatusBadRequest, "InvalidObjectName", "The specified object is not valid.", "")
+	if err := checkObjectName(rq.key); err != nil {
+		return err
 	}
 	b, err := s.store.GetBucket(rq.bucket)
 	if errors.Is(err, ErrNotFound) {
@@ -210,6 +217,11 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
+	if (r.Method == http.MethodPut || r.Method == http.MethodPost) && rq.key != "" {
+		if err := refusePublicACL(r.Header, b); err != nil {
+			return err
+		}
+	}
 	q := r.URL.Query()
 	if rq.key == "" {
 		switch {
@@ -227,6 +239,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 			return s.uploadPart(w, rq)
 		case q.Has("tagging"):
 			return s.putTagging(w, rq)
+		case q.Has("symlink"):
+			return s.putSymlink(w, rq)
 		case len(subResourcesOf(q)) > 0:
 			return errNotImplemented()
 		case r.Header.Get("x-oss-copy-source") != "":
@@ -239,6 +253,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 			return s.listParts(w, rq)
 		case r.Method == http.MethodGet && q.Has("tagging"):
 			return s.getTagging(w, rq)
+		case q.Has("symlink"):
+			return s.getSymlink(w, rq)
 		case q.Has("objectMeta") || !hasOtherSubResources(q):
 			return s.getObject(w, rq)
 		}
@@ -259,6 +275,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 			return s.initiateUpload(w, rq)
 		case q.Has("uploadId"):
 			return s.completeUpload(w, rq)
+		case q.Has("append"):
+			return s.appendObject(w, rq)
 		}
 		return errNotImplemented()
 	}

@@ -150,6 +150,9 @@ func (s *Server) postObject(w http.ResponseWriter, rq *request, b Bucket) error 
 	if err := s.authorize(rq.principal, r, "oss:PutObject", resource(rq.bucket, key), nil); err != nil {
 		return err
 	}
+	if err := refusePublicACLValue(fields["x-oss-object-acl"], b); err != nil {
+		return err
+	}
 	obj := Object{Bucket: rq.bucket, Key: key, LastModified: rq.now.UTC(),
 		ContentDisposition: fields["content-disposition"], CacheControl: fields["cache-control"],
 		ContentEncoding: fields["content-encoding"], Expires: fields["expires"]}

@@ -53,6 +53,9 @@ type Bucket struct {
 	Name    string
 	Created time.Time
 	CORS    []CORSRule
+	// BlockPublicAccess is the bucket's Block Public Access switch
+	// (PutBucketPublicAccessBlock): public ACLs can no longer be set.
+	BlockPublicAccess bool `json:",omitempty"`
 }
 
 // CORSRule is one bucket CORS rule (PutBucketCors grammar).
@@ -84,6 +87,14 @@ type Object struct {
 	// Meta holds user metadata: x-oss-meta-<name> as name (lower-case) -> value.
 	Meta map[string]string `json:",omitempty"`
 	Tags []Tag             `json:",omitempty"`
+	// Type is what HeadObject reports as x-oss-object-type: Normal,
+	// Appendable, Symlink or Multipart; empty in records written before it
+	// existed (see objectType).
+	Type string `json:",omitempty"`
+	// ACL is the object ACL set by x-oss-object-acl; empty means "default".
+	ACL string `json:",omitempty"`
+	// SymlinkTarget is the key a Symlink object points to.
+	SymlinkTarget string `json:",omitempty"`
 }
 
 // Tag is one object tag.

@@ -193,6 +193,10 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}}); err != nil {
 		return nil, err
 	}
+	// As template.yaml's UploadBucket (BlockPublicAccess: true).
+	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
+		return nil, err
+	}
 
 	s.runtime, err = fcruntime.New(fcruntime.Config{Output: cfg.Output, Logger: log.With("component", "fcruntime")})
 	if err != nil {

@@ -15,6 +15,26 @@ const MaxPolicyBytes = 1024
 // UploadActions are the only actions a vended session may perform:
 // oss:PutObject also covers InitiateMultipartUpload, UploadPart and
 // CompleteMultipartUpload (OSS/STS protocol reference §5.4).
+//
+// oss:PutObject cannot be narrowed to "plain uploads" by a RAM policy, so a
+// session can also do what OSS documents under that one action:
+//   - AppendObject and PutSymlink (their permission tables list only
+//     oss:PutObject: https://help.aliyun.com/document_detail/31981.htm,
+//     https://help.aliyun.com/en/oss/developer-reference/putsymlink): the
+//     verify trigger lists their events and verify rejects such objects;
+//   - an object ACL in x-oss-object-acl (PutObject lists no
+//     oss:PutObjectAcl: https://www.alibabacloud.com/help/en/oss/developer-reference/putobject):
+//     the bucket's Block Public Access refuses public ACLs (template.yaml);
+//   - replacing an object it uploaded before: OSS documents no RAM condition
+//     key for x-oss-forbid-overwrite, so this cannot be denied here; the
+//     replacement carries no tags (tags need oss:PutObjectTagging) and
+//     raises an event, so verify judges the new bytes.
+//
+// It cannot CopyObject or UploadPartCopy (they also need oss:GetObject on
+// the source), set tags (oss:PutObjectTagging), read, list or delete.
+// Explicit Deny statements would add nothing: a session's rights are the
+// intersection of the role's and this policy's, and this policy allows
+// nothing else.
 var UploadActions = []string{"oss:PutObject", "oss:AbortMultipartUpload", "oss:ListParts"}
 
 // policyDocument and policyStatement are the RAM policy grammar

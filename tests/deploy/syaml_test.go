@@ -226,6 +226,8 @@ func TestSYAMLChecksCatchMutations(t *testing.T) {
 		{"copy event", oss("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload", "oss:ObjectCreated:CopyObject"}, "can fire on the function's own writes"},
 		{"all created events", oss("events"), []any{"oss:ObjectCreated:*"}, "can fire on the function's own writes"},
 		{"missing multipart event", oss("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject"}, "lack oss:ObjectCreated:CompleteMultipartUpload"},
+		{"missing append event", oss("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload", "oss:ObjectCreated:PutSymlink"}, "lack oss:ObjectCreated:AppendObject"},
+		{"missing symlink event", oss("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload", "oss:ObjectCreated:AppendObject"}, "lack oss:ObjectCreated:PutSymlink"},
 		{"upload part event", oss("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload", "oss:ObjectCreated:UploadPart"}, "is not a finished upload"},
 		{"empty prefix", oss("filter", "key", "prefix"), "", "matches the whole bucket"},
 		{"prefix is quarantine", oss("filter", "key", "prefix"), "quarantine/", "can fire on the function's own writes"},

@@ -331,6 +331,11 @@ func checkBucket(b map[string]any, uploadPrefix, quarantinePrefix string, origin
 	if acl := str(b["AccessControl"]); acl != "private" {
 		bad("AccessControl %q, want private", acl)
 	}
+	// Without Block Public Access an upload-only session can make its own
+	// object public with x-oss-object-acl (oss:PutObject suffices).
+	if bpa, _ := b["BlockPublicAccess"].(bool); !bpa {
+		bad("BlockPublicAccess %v, want true", b["BlockPublicAccess"])
+	}
 	rules, _ := at(b, "CORSConfiguration", "CORSRule")
 	list, _ := rules.([]any)
 	if len(list) == 0 {
@@ -469,6 +474,9 @@ func TestTemplateSemanticChecksCatchMutations(t *testing.T) {
 		{"instance concurrency", r("VerifyFunction", "Properties", "InstanceConcurrency"), 5, "instanceConcurrency is not supported"},
 		{"function role", r("SignFunction", "Properties", "Role"), map[string]any{"Fn::GetAtt": []any{"VerifyRole", "Arn"}}, "is not SignRole's ARN"},
 		{"public bucket", r("UploadBucket", "Properties", "AccessControl"), "public-read", "AccessControl \"public-read\", want private"},
+		{"no block public access", r("UploadBucket", "Properties", "BlockPublicAccess"), nil, "BlockPublicAccess <nil>, want true"},
+		{"block public access off", r("UploadBucket", "Properties", "BlockPublicAccess"), false, "BlockPublicAccess false, want true"},
+		{"missing symlink event", ossCfg("events"), []any{"oss:ObjectCreated:PutObject", "oss:ObjectCreated:PostObject", "oss:ObjectCreated:CompleteMultipartUpload", "oss:ObjectCreated:AppendObject"}, "lack oss:ObjectCreated:PutSymlink"},
 		{"no etag", cors("ExposeHeader"), []any{"x-oss-request-id"}, "ExposeHeader lacks ETag"},
 		{"no put", cors("AllowedMethod"), []any{"GET", "POST"}, "AllowedMethod lacks PUT"},
 		{"origins any", cors("AllowedOrigin"), []any{"*"}, "want the AllowedOrigins parameter"},

@@ -8,13 +8,18 @@ import (
 
 // Rules shared by s.yaml and template.yaml about what each trigger must be.
 
-// finishedUploadEvents are the OSS events that end an upload: a single
-// PutObject (ali-oss put, SDKs), a PostObject form, a completed multipart
-// upload (ali-oss multipartUpload). The verify function needs all three.
-var finishedUploadEvents = []string{
+// uploaderEvents are the OSS events of every object an uploader can create
+// with oss:PutObject: a single PutObject (ali-oss put, SDKs), a PostObject
+// form, a completed multipart upload (ali-oss multipartUpload), and
+// AppendObject and PutSymlink, which oss:PutObject allows as well (see
+// local/oss/append.go and symlink.go). The verify function needs all five,
+// or such an object is never judged.
+var uploaderEvents = []string{
 	"oss:ObjectCreated:PutObject",
 	"oss:ObjectCreated:PostObject",
 	"oss:ObjectCreated:CompleteMultipartUpload",
+	"oss:ObjectCreated:AppendObject",
+	"oss:ObjectCreated:PutSymlink",
 }
 
 // ownWriteEvents are events the verify function's own writes raise
@@ -48,8 +53,8 @@ func checkHTTPTrigger(where string, cfg map[string]any) []error {
 	return errs
 }
 
-// checkOSSTrigger: the verify trigger sees every finished upload under the
-// upload prefix and nothing the function writes itself.
+// checkOSSTrigger: the verify trigger sees every object an uploader creates
+// under the upload prefix and nothing the function writes itself.
 func checkOSSTrigger(where string, cfg map[string]any, uploadPrefix, quarantinePrefix string) []error {
 	var errs []error
 	bad := func(format string, args ...any) {
@@ -60,11 +65,11 @@ func checkOSSTrigger(where string, cfg map[string]any, uploadPrefix, quarantineP
 		switch {
 		case slices.Contains(ownWriteEvents, e):
 			bad("event %s can fire on the function's own writes (it copies rejected objects into %q)", e, quarantinePrefix)
-		case !slices.Contains(finishedUploadEvents, e):
+		case !slices.Contains(uploaderEvents, e):
 			bad("event %s is not a finished upload", e)
 		}
 	}
-	for _, e := range finishedUploadEvents {
+	for _, e := range uploaderEvents {
 		if !slices.Contains(events, e) {
 			bad("events lack %s: those uploads would never be verified", e)
 		}

@@ -60,6 +60,9 @@ type stack struct {
 	handler      http.Handler
 	fnCreds      iam.Principal
 	developerOSS *aoss.Bucket // the RAM user "dev", allowed everything on the bucket
+	// verifyEvents receives every event payload that the verify function's
+	// OSS trigger (as s.yaml configures it) delivers.
+	verifyEvents chan []byte
 }
 
 // newStack: the RAM user "dev" may assume the role "sts-function" (the
@@ -101,13 +104,19 @@ func newStack(t testing.TB) *stack {
 	t.Cleanup(stsSrv.Close)
 	s.stsURL = stsSrv.URL
 
-	ossSrv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids})
+	s.verifyEvents = make(chan []byte, 256)
+	events := verifyTrigger(t, s.verifyEvents)
+	ossSrv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids, Events: events})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := ossSrv.CreateBucket(bucket, []oss.CORSRule{{AllowedOrigins: []string{"*"},
 		AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"}, AllowedHeaders: []string{"*"},
 		ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}); err != nil {
+		t.Fatal(err)
+	}
+	// The bucket as template.yaml creates it.
+	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
 		t.Fatal(err)
 	}
 	ossHTTP := httptest.NewServer(ossSrv)
