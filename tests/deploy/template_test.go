@@ -23,6 +23,7 @@ var rosTypes = map[string]struct {
 	"ALIYUN::RAM::Role":     {[]string{"RoleName", "AssumeRolePolicyDocument"}, []string{"Arn", "RoleId", "RoleName"}},
 	"ALIYUN::SLS::Project":  {[]string{"Name"}, []string{"Name"}},
 	"ALIYUN::SLS::Logstore": {[]string{"ProjectName", "LogstoreName"}, []string{"LogstoreName", "ProjectName"}},
+	"ALIYUN::SLS::Index":    {[]string{"ProjectName", "LogstoreName", "FullTextIndex"}, nil},
 }
 
 // rosPseudo are ROS pseudo parameters (ROS template structure reference).
@@ -197,16 +198,29 @@ func checkGetAtt(resources map[string]any, res, attr, where string, bad func(str
 // rosEnv evaluates intrinsic functions with the parameters' defaults
 // (overridden by given values) and fixed pseudo parameters.
 type rosEnv struct {
-	params    map[string]any
-	resources map[string]any
-	errs      []error
+	params     map[string]any
+	resources  map[string]any
+	conditions map[string]any
+	errs       []error
 }
 
 const testRegion = "cn-hangzhou"
 
+// testExecutorID is ALIYUN::AccountId in the tests: the identity that runs
+// the stack (a RAM user or role), deliberately not the owner testAccountID
+// (ALIYUN::TenantId), so an ARN naming the executor fails the checks. ROS
+// pseudo parameters: https://help.aliyun.com/zh/ros/user-guide/pseudo-parameters
+// ("ALIYUN::AccountId: 执行者账号ID; ALIYUN::TenantId: 当前账号的阿里云账号ID").
+const testExecutorID = "276543210987654"
+
+// testLogProject is the log project's default name with NamePrefix
+// ossupload and the owner testAccountID: <NamePrefix>-logs-<TenantId>.
+const testLogProject = "ossupload-logs-" + testAccountID
+
 func newROSEnv(doc map[string]any, overrides map[string]string) *rosEnv {
 	e := &rosEnv{params: map[string]any{}}
 	e.resources, _ = doc["Resources"].(map[string]any)
+	e.conditions, _ = doc["Conditions"].(map[string]any)
 	params, _ := doc["Parameters"].(map[string]any)
 	for name, p := range params {
 		pm, _ := p.(map[string]any)
@@ -225,7 +239,7 @@ func newROSEnv(doc map[string]any, overrides map[string]string) *rosEnv {
 		}
 	}
 	e.params["ALIYUN::Region"] = testRegion
-	e.params["ALIYUN::AccountId"] = testAccountID
+	e.params["ALIYUN::AccountId"] = testExecutorID
 	e.params["ALIYUN::TenantId"] = testAccountID
 	e.params["ALIYUN::StackName"] = "ossupload-stack"
 	return e
@@ -289,6 +303,25 @@ func (e *rosEnv) eval(v any) any {
 						e.fail("cannot evaluate ${%s}", name)
 						return ""
 					})
+				case "Fn::If":
+					l, _ := arg.([]any)
+					if len(l) == 3 {
+						if e.condition(str(l[0])) {
+							return e.eval(l[1])
+						}
+						return e.eval(l[2])
+					}
+				case "Fn::Equals":
+					l, _ := arg.([]any)
+					if len(l) == 2 {
+						return str(e.eval(l[0])) == str(e.eval(l[1]))
+					}
+				case "Fn::Not":
+					l, _ := arg.([]any)
+					if len(l) == 1 {
+						b, ok := e.eval(l[0]).(bool)
+						return ok && !b
+					}
 				case "Fn::Join":
 					l, _ := arg.([]any)
 					if len(l) == 2 {
@@ -319,6 +352,20 @@ func (e *rosEnv) eval(v any) any {
 		return out
 	}
 	return v
+}
+
+// condition evaluates a named condition of the template.
+func (e *rosEnv) condition(name string) bool {
+	c, ok := e.conditions[name]
+	if !ok {
+		e.fail("unknown condition %q", name)
+		return false
+	}
+	b, ok := e.eval(c).(bool)
+	if !ok {
+		e.fail("condition %q does not evaluate to a boolean", name)
+	}
+	return b
 }
 
 func isIntrinsic(v any) bool {
