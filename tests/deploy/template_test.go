@@ -131,6 +131,30 @@ func checkTemplateStructure(doc map[string]any) []error {
 	for _, name := range sortedKeys(conds) {
 		walk(conds[name], "Conditions."+name, "")
 	}
+	// Rules judge parameters before anything exists (ROS "Rules": an
+	// optional RuleCondition and a list of Assertions, each an Assert with
+	// an AssertDescription shown when it fails).
+	rules, _ := doc["Rules"].(map[string]any)
+	for _, name := range sortedKeys(rules) {
+		rule, _ := rules[name].(map[string]any)
+		where := "Rules." + name
+		for _, k := range sortedKeys(rule) {
+			if k != "RuleCondition" && k != "Assertions" {
+				bad("%s: unknown key %s", where, k)
+			}
+		}
+		list, _ := rule["Assertions"].([]any)
+		if len(list) == 0 {
+			bad("%s: no Assertions", where)
+		}
+		for i, a := range list {
+			am, _ := a.(map[string]any)
+			if _, ok := am["Assert"]; !ok || str(am["AssertDescription"]) == "" {
+				bad("%s.Assertions[%d]: needs Assert and an AssertDescription (the message the deployer sees)", where, i)
+			}
+		}
+		walk(rule, where, "")
+	}
 	for _, id := range sortedKeys(resources) {
 		r, _ := resources[id].(map[string]any)
 		where := "Resources." + id
@@ -413,6 +437,9 @@ func TestTemplateStructureChecksCatchMutations(t *testing.T) {
 		{"output of conditional", []any{"Outputs", "SignUrl", "Condition"}, nil, "exists only under Condition CreateFunctions"},
 		{"unused parameter", []any{"Parameters", "Spare"}, map[string]any{"Type": "String"}, "Parameters.Spare is never used"},
 		{"output without value", []any{"Outputs", "BucketName", "Value"}, nil, "Outputs.BucketName: no Value"},
+		{"rule unknown parameter", []any{"Rules", "FunctionsNeedCode", "RuleCondition"}, map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "Deploy"}, "true"}}, "Rules.FunctionsNeedCode.RuleCondition.Fn::Equals[0]: Ref to unknown \"Deploy\""},
+		{"rule without description", []any{"Rules", "FunctionsNeedCode", "Assertions", 0, "AssertDescription"}, nil, "needs Assert and an AssertDescription"},
+		{"rule misspelt key", []any{"Rules", "FunctionsNeedCode", "Assertion"}, []any{}, "unknown key Assertion"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
