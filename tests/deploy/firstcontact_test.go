@@ -241,11 +241,17 @@ func ruleFailures(t *testing.T, doc map[string]any, params map[string]string) []
 // passes.
 func TestRulesRefuseFunctionsWithoutCode(t *testing.T) {
 	doc := loadYAML(t, "template.yaml")
-	if got := ruleFailures(t, doc, templateParams); len(got) != 1 || !strings.Contains(got[0], "CodeBucket") {
-		t.Errorf("defaults (DeployFunctions=true, no CodeBucket): rule failures %q, want one naming CodeBucket", got)
+	secret := "0123456789abcdef0123456789abcdef"
+	if got := ruleFailures(t, doc, map[string]string{"BucketName": "b-1", "AuthJwtSecret": secret}); len(got) != 1 || !strings.Contains(got[0], "CodeBucket") {
+		t.Errorf("DeployFunctions=true without CodeBucket: rule failures %q, want one naming CodeBucket", got)
+	}
+	if got := ruleFailures(t, doc, map[string]string{"BucketName": "b-1", "CodeBucket": "my-code"}); len(got) != 1 || !strings.Contains(got[0], "AuthJwtSecret") {
+		t.Errorf("functions without AuthJwtSecret or AuthJwksUrl: rule failures %q, want one naming AuthJwtSecret", got)
 	}
 	for _, params := range []map[string]string{
-		{"BucketName": "b-1", "CodeBucket": "my-code"},
+		{"BucketName": "b-1", "CodeBucket": "my-code", "AuthJwtSecret": secret},
+		{"BucketName": "b-1", "CodeBucket": "my-code", "AuthJwksUrl": "https://auth.example/jwks.json"},
+		{"BucketName": "b-1", "CodeBucket": "my-code", "AuthAllowAnonymous": "true"},
 		{"BucketName": "b-1", "DeployFunctions": "false"},
 	} {
 		if got := ruleFailures(t, doc, params); len(got) != 0 {

@@ -340,6 +340,17 @@ func (e *rosEnv) eval(v any) any {
 					if len(l) == 2 {
 						return str(e.eval(l[0])) == str(e.eval(l[1]))
 					}
+				case "Fn::Or", "Fn::And":
+					l, _ := arg.([]any)
+					if len(l) >= 2 {
+						or := k == "Fn::Or"
+						for _, c := range l {
+							if b, _ := e.eval(c).(bool); b == or {
+								return or
+							}
+						}
+						return !or
+					}
 				case "Fn::Not":
 					l, _ := arg.([]any)
 					if len(l) == 1 {
