@@ -4,8 +4,13 @@
 // permission template.yaml does not give it fails locally too.
 //
 // It understands the subset of ROS the template uses for roles: Parameters
-// with Default, pseudo parameters (ALIYUN::AccountId, ALIYUN::Region, ...),
-// Ref, Fn::Sub (string form) and Fn::GetAtt [Role, Arn].
+// with Default, pseudo parameters (ALIYUN::TenantId, ALIYUN::Region, ...),
+// Conditions (Fn::Equals, Fn::Not), Ref, Fn::If, Fn::Sub (string form, with
+// ${Resource.Attribute}) and Fn::GetAtt [Role, Arn] / [SLS project, Name].
+//
+// A role's ARN names the account that owns it, ALIYUN::TenantId; ROS's
+// ALIYUN::AccountId is the identity executing the stack, which is a RAM user
+// or role as often as not (https://help.aliyun.com/zh/ros/user-guide/pseudo-parameters).
 package rostemplate
 
 import (
@@ -15,6 +20,7 @@ import (
 	"os"
 	"regexp"
 	"sort"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -39,14 +45,15 @@ type Template struct {
 	Parameters map[string]struct {
 		Default any `yaml:"Default"`
 	} `yaml:"Parameters"`
-	Resources map[string]struct {
+	Conditions map[string]any `yaml:"Conditions"`
+	Resources  map[string]struct {
 		Type       string         `yaml:"Type"`
 		Properties map[string]any `yaml:"Properties"`
 	} `yaml:"Resources"`
 }
 
 // Load reads path and resolves its roles. params override parameter
-// defaults and supply pseudo parameters such as "ALIYUN::AccountId".
+// defaults and supply pseudo parameters such as "ALIYUN::TenantId".
 func Load(path string, params map[string]string) ([]Role, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
@@ -176,6 +183,19 @@ func (r *resolver) value(v any) (any, error) {
 					return r.sub(s)
 				case "Fn::GetAtt":
 					return r.getAtt(arg)
+				case "Fn::If":
+					l, _ := arg.([]any)
+					if len(l) != 3 {
+						return nil, fmt.Errorf("Fn::If %v: want [condition, then, else]", arg)
+					}
+					ok, err := r.condition(fmt.Sprint(l[0]))
+					if err != nil {
+						return nil, err
+					}
+					if ok {
+						return r.value(l[1])
+					}
+					return r.value(l[2])
 				}
 			}
 		}
@@ -210,10 +230,47 @@ func (r *resolver) ref(name string) (string, error) {
 	return "", fmt.Errorf("Ref %s: no such parameter (or no value for it)", name)
 }
 
+// condition evaluates a named condition: Fn::Equals and Fn::Not.
+func (r *resolver) condition(name string) (bool, error) {
+	c, ok := r.t.Conditions[name]
+	if !ok {
+		return false, fmt.Errorf("condition %s is not defined", name)
+	}
+	return r.boolean(c)
+}
+
+func (r *resolver) boolean(v any) (bool, error) {
+	m, _ := v.(map[string]any)
+	l, _ := m["Fn::Equals"].([]any)
+	if len(m) == 1 && len(l) == 2 {
+		a, err := r.value(l[0])
+		if err != nil {
+			return false, err
+		}
+		b, err := r.value(l[1])
+		if err != nil {
+			return false, err
+		}
+		return fmt.Sprint(a) == fmt.Sprint(b), nil
+	}
+	if n, _ := m["Fn::Not"].([]any); len(m) == 1 && len(n) == 1 {
+		b, err := r.boolean(n[0])
+		return !b, err
+	}
+	return false, fmt.Errorf("condition %v: only Fn::Equals and Fn::Not are supported", v)
+}
+
 func (r *resolver) sub(s string) (string, error) {
 	var firstErr error
 	out := subRe.ReplaceAllStringFunc(s, func(m string) string {
-		v, err := r.ref(m[2 : len(m)-1])
+		name := m[2 : len(m)-1]
+		var v string
+		var err error
+		if res, attr, ok := strings.Cut(name, "."); ok && !strings.HasPrefix(name, "ALIYUN::") {
+			v, err = r.getAtt([]any{res, attr})
+		} else {
+			v, err = r.ref(name)
+		}
 		if err != nil && firstErr == nil {
 			firstErr = err
 		}
@@ -224,20 +281,27 @@ func (r *resolver) sub(s string) (string, error) {
 
 func (r *resolver) getAtt(arg any) (string, error) {
 	parts := stringList(arg)
-	if len(parts) != 2 || parts[1] != "Arn" {
-		return "", fmt.Errorf("Fn::GetAtt %v: only [<Role>, Arn] is supported", arg)
+	if len(parts) != 2 {
+		return "", fmt.Errorf("Fn::GetAtt %v: want [resource, attribute]", arg)
 	}
 	res, ok := r.t.Resources[parts[0]]
-	if !ok || res.Type != "ALIYUN::RAM::Role" {
-		return "", fmt.Errorf("Fn::GetAtt %v: no such role", arg)
+	switch {
+	case ok && res.Type == "ALIYUN::RAM::Role" && parts[1] == "Arn":
+		name, err := r.value(res.Properties["RoleName"])
+		if err != nil {
+			return "", err
+		}
+		owner, err := r.ref("ALIYUN::TenantId")
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("acs:ram::%s:role/%s", owner, name), nil
+	case ok && res.Type == "ALIYUN::SLS::Project" && parts[1] == "Name":
+		name, err := r.value(res.Properties["Name"])
+		if err != nil {
+			return "", err
+		}
+		return fmt.Sprint(name), nil
 	}
-	name, err := r.value(res.Properties["RoleName"])
-	if err != nil {
-		return "", err
-	}
-	acct, err := r.ref("ALIYUN::AccountId")
-	if err != nil {
-		return "", err
-	}
-	return fmt.Sprintf("acs:ram::%s:role/%s", acct, name), nil
+	return "", fmt.Errorf("Fn::GetAtt %v: only [<RAM role>, Arn] and [<SLS project>, Name] are supported", arg)
 }

@@ -13,7 +13,18 @@ Parameters:
   NamePrefix: {Type: String, Default: app}
   BucketName: {Type: String}
   UploadPrefix: {Type: String, Default: uploads/}
+  LogProject: {Type: String, Default: ''}
+Conditions:
+  DefaultLogProject:
+    Fn::Equals: [{Ref: LogProject}, '']
+  CustomLogProject:
+    Fn::Not: [{'Fn::Equals': [{Ref: LogProject}, '']}]
 Resources:
+  Logs:
+    Type: ALIYUN::SLS::Project
+    Properties:
+      Name:
+        Fn::If: [DefaultLogProject, {'Fn::Sub': '${NamePrefix}-logs-${ALIYUN::TenantId}'}, {Ref: LogProject}]
   StsRole:
     Type: ALIYUN::RAM::Role
     Properties:
@@ -29,7 +40,12 @@ Resources:
             Statement:
               - Effect: Allow
                 Action: [sts:AssumeRole]
-                Resource: [{'Fn::Sub': 'acs:ram::${ALIYUN::AccountId}:role/${NamePrefix}-uploader'}]
+                Resource: [{'Fn::Sub': 'acs:ram::${ALIYUN::TenantId}:role/${NamePrefix}-uploader'}]
+              - Effect: Allow
+                Action: [log:PostLogStoreLogs]
+                Resource:
+                  - {'Fn::Sub': 'acs:log:${ALIYUN::Region}:${ALIYUN::TenantId}:project/${Logs.Name}/logstore/x'}
+                  - {'Fn::If': [CustomLogProject, custom, default]}
   UploaderRole:
     Type: ALIYUN::RAM::Role
     Properties:
@@ -46,14 +62,29 @@ Resources:
             Statement:
               - Effect: Allow
                 Action: [oss:PutObject]
-                Resource: [{'Fn::Sub': 'acs:oss:*:${ALIYUN::AccountId}:${BucketName}/${UploadPrefix}*'}]
+                Resource: [{'Fn::Sub': 'acs:oss:*:${ALIYUN::TenantId}:${BucketName}/${UploadPrefix}*'}]
   Bucket:
     Type: ALIYUN::OSS::Bucket
     Properties: {BucketName: {Ref: BucketName}}
 `
 
+// The executor (ALIYUN::AccountId) and the owner (ALIYUN::TenantId) differ,
+// as when a RAM user creates the stack: ARNs name the owner.
+var pseudo = map[string]string{"ALIYUN::AccountId": "7", "ALIYUN::TenantId": "42", "ALIYUN::Region": "cn-x"}
+
+func params(kv ...string) map[string]string {
+	m := map[string]string{}
+	for k, v := range pseudo {
+		m[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		m[kv[i]] = kv[i+1]
+	}
+	return m
+}
+
 func TestRolesResolveIntrinsics(t *testing.T) {
-	roles, err := Roles([]byte(doc), map[string]string{"BucketName": "b", "ALIYUN::AccountId": "42"})
+	roles, err := Roles([]byte(doc), params("BucketName", "b"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -79,8 +110,30 @@ func TestRolesResolveIntrinsics(t *testing.T) {
 	}
 }
 
+func TestConditionsAndResourceAttributes(t *testing.T) {
+	for _, tc := range []struct{ logProject, name, branch string }{
+		{"", "app-logs-42", "default"},
+		{"mine", "mine", "custom"},
+	} {
+		roles, err := Roles([]byte(doc), params("BucketName", "b", "LogProject", tc.logProject))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var p struct {
+			Statement []struct{ Resource []string }
+		}
+		if err := json.Unmarshal(roles[0].Policies[0], &p); err != nil {
+			t.Fatal(err)
+		}
+		want := []string{"acs:log:cn-x:42:project/" + tc.name + "/logstore/x", tc.branch}
+		if got := p.Statement[1].Resource; !reflect.DeepEqual(got, want) {
+			t.Errorf("LogProject %q: resources %v, want %v", tc.logProject, got, want)
+		}
+	}
+}
+
 func TestMissingParameterIsAnError(t *testing.T) {
-	_, err := Roles([]byte(doc), map[string]string{"ALIYUN::AccountId": "42"})
+	_, err := Roles([]byte(doc), params())
 	if err == nil || !strings.Contains(err.Error(), "BucketName") {
 		t.Fatalf("err = %v, want one naming BucketName", err)
 	}

@@ -2,11 +2,11 @@
 // component) that `s deploy` uses, so the local stack starts the same
 // functions with the same environment and triggers as the deployment.
 //
-// It resolves the magic variables the project's s.yaml uses:
-// ${vars.name}, ${env('NAME')}, ${env('NAME', 'default')} and
-// ${config('AccountID')}. Anything else is an error rather than a silent
-// empty string, so the local stack cannot drift from the deployment
-// without somebody noticing.
+// It resolves the magic variables the project's s.yaml uses (see Eval):
+// ${vars.name}, ${env('NAME')}, ${env('NAME', <default>)},
+// ${config('AccountID')} and '+' between them and quoted strings. Anything
+// else is an error rather than a silent empty string, so the local stack
+// cannot drift from the deployment without somebody noticing.
 package sdevs
 
 import (
@@ -153,48 +153,19 @@ type resolver struct {
 	vars map[string]string
 }
 
-var (
-	exprRe = regexp.MustCompile(`\$\{([^}]*)\}`)
-	envRe  = regexp.MustCompile(`^env\(\s*['"]([^'"]+)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)$`)
-	cfgRe  = regexp.MustCompile(`^config\(\s*['"]([^'"]+)['"]\s*\)$`)
-)
+var exprRe = regexp.MustCompile(`\$\{([^}]*)\}`)
 
 // expand replaces every ${...} in s. where names the value for errors.
 func (res *resolver) expand(s, where string) (string, error) {
 	var firstErr error
 	out := exprRe.ReplaceAllStringFunc(s, func(m string) string {
-		expr := strings.TrimSpace(m[2 : len(m)-1])
-		v, err := res.eval(expr)
+		v, err := Eval(m[2:len(m)-1], Scope{Getenv: res.r.Getenv, Vars: res.vars, Config: res.r.Config})
 		if err != nil && firstErr == nil {
 			firstErr = fmt.Errorf("%s: %s: %w", where, m, err)
 		}
 		return v
 	})
 	return out, firstErr
-}
-
-func (res *resolver) eval(expr string) (string, error) {
-	if name, ok := strings.CutPrefix(expr, "vars."); ok {
-		v, found := res.vars[name]
-		if !found {
-			return "", fmt.Errorf("no var %q", name)
-		}
-		return v, nil
-	}
-	if m := envRe.FindStringSubmatch(expr); m != nil {
-		if v := res.r.Getenv(m[1]); v != "" {
-			return v, nil
-		}
-		return m[2], nil
-	}
-	if m := cfgRe.FindStringSubmatch(expr); m != nil {
-		v, ok := res.r.Config[m[1]]
-		if !ok {
-			return "", fmt.Errorf("config(%q) is not known to the local stack", m[1])
-		}
-		return v, nil
-	}
-	return "", errors.New("unsupported expression (the local stack understands vars.x, env('X'[, 'default']) and config('AccountID'))")
 }
 
 func (res *resolver) str(props map[string]any, key, where string) (string, error) {

@@ -1,6 +1,7 @@
 package sdevs
 
 import (
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -73,5 +74,39 @@ func TestUnknownExpressionsFail(t *testing.T) {
 func TestRejectsOldEdition(t *testing.T) {
 	if _, err := Parse([]byte("edition: 1.0.0\n"), Resolver{}); err == nil {
 		t.Fatal("edition 1.0.0 accepted")
+	}
+}
+
+// The expressions s.yaml uses for derived defaults, with the results
+// `s preview` (Serverless Devs 3.1.10) gives for the same text.
+func TestEvalConcatenatesAndNests(t *testing.T) {
+	env := map[string]string{"OSS_REGION": "cn-beijing", "SET": "v"}
+	sc := Scope{
+		Getenv: func(k string) string { return env[k] },
+		Vars:   map[string]string{"region": "cn-beijing", "bucket": "b"},
+		Config: map[string]string{"AccountID": "123"},
+	}
+	for expr, want := range map[string]string{
+		`env('OSS_UPLOAD_URL', 'https://' + vars.bucket + '.oss-' + vars.region + '.aliyuncs.com')`: "https://b.oss-cn-beijing.aliyuncs.com",
+		`env('OSS_ENDPOINT', 'https://oss-' + env('OSS_REGION', 'cn-hangzhou') + '.aliyuncs.com')`:  "https://oss-cn-beijing.aliyuncs.com",
+		`env('SET', 'unused')`:                 "v",
+		`env("UNSET")`:                         "",
+		`'a' + "b" + config('AccountID')`:      "ab123",
+		` vars.region `:                        "cn-beijing",
+		`env('UNSET', '') + '-' + vars.bucket`: "-b",
+	} {
+		got, err := Eval(expr, sc)
+		if err != nil || got != want {
+			t.Errorf("Eval(%s) = %q, %v; want %q", expr, got, err, want)
+		}
+	}
+	sc.MissingEnv = func(name string) error { return errors.New(name + " not found") }
+	if _, err := Eval(`env('UNSET')`, sc); err == nil || !strings.Contains(err.Error(), "UNSET not found") {
+		t.Errorf("strict env without default: err = %v", err)
+	}
+	for _, bad := range []string{`vars.a || 'y'`, `env(UNQUOTED)`, `'open`, `env('A',)`, `'a' +`, `file('x')`, `env('A') env('B')`} {
+		if _, err := Eval(bad, sc); err == nil {
+			t.Errorf("Eval(%s) accepted", bad)
+		}
 	}
 }

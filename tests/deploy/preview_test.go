@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 )
@@ -42,39 +43,13 @@ func sCLI(t *testing.T) string {
 // ~/.s/access.yaml, then applies the fc3 schema rules and the deploy checks
 // to what it rendered, and compares it with this package's renderer.
 func TestSPreviewRendersValidProps(t *testing.T) {
-	s := sCLI(t)
-	dir := t.TempDir()
-	src, err := os.ReadFile(filepath.Join(repoRoot, "s.yaml"))
+	stdout, stderr, err := sPreview(t, "AUTH_JWT_SECRET="+testJWTSecret)
 	if err != nil {
-		t.Fatal(err)
-	}
-	// A copy, so a developer's .env beside s.yaml cannot change the result.
-	if err := os.WriteFile(filepath.Join(dir, "s.yaml"), src, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	home := filepath.Join(dir, "home")
-	if err := os.Mkdir(home, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, s, "preview", "-o", "json", "--silent", "-t", "s.yaml")
-	cmd.Dir = dir
-	cmd.Env = []string{
-		"PATH=" + os.Getenv("PATH"),
-		"HOME=" + home,
-		"AccessKeyID=x",
-		"AccessKeySecret=x",
-		"AccountID=" + testAccountID,
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("s preview: %v\nstdout: %s\nstderr: %s", err, stdout.String(), stderr.String())
+		t.Fatalf("s preview: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
 	var rendered map[string]any
-	if err := json.Unmarshal(stdout.Bytes(), &rendered); err != nil {
-		t.Fatalf("s preview output is not JSON: %v\n%s", err, stdout.String())
+	if err := json.Unmarshal([]byte(stdout), &rendered); err != nil {
+		t.Fatalf("s preview output is not JSON: %v\n%s", err, stdout)
 	}
 	ids := fc3ResourceIDs(t, rendered)
 	if len(ids) != len(deployedFunctions) {
@@ -103,5 +78,57 @@ func TestSPreviewRendersValidProps(t *testing.T) {
 			wb, _ := json.MarshalIndent(want, "", " ")
 			t.Errorf("%s: s preview rendered\n%s\nthe Go renderer\n%s", id, gb, wb)
 		}
+	}
+}
+
+// sPreview runs `s preview -o json --silent` on a copy of s.yaml, with a
+// throw-away HOME, the credential variables `s` reads instead of
+// ~/.s/access.yaml, and env added to the environment.
+func sPreview(t *testing.T, env ...string) (stdout, stderr string, err error) {
+	t.Helper()
+	s := sCLI(t)
+	dir := t.TempDir()
+	src, err := os.ReadFile(filepath.Join(repoRoot, "s.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A copy, so a developer's .env beside s.yaml cannot change the result.
+	if err := os.WriteFile(filepath.Join(dir, "s.yaml"), src, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// s's background reporter may still write under HOME/.s after s exits:
+	// a HOME outside t.TempDir, removed on a best-effort basis, keeps that
+	// from failing the test.
+	home, err := os.MkdirTemp("", "sdevs-home-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(home) })
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, s, "preview", "-o", "json", "--silent", "-t", "s.yaml")
+	cmd.Dir = dir
+	cmd.Env = append([]string{
+		"PATH=" + os.Getenv("PATH"),
+		"HOME=" + home,
+		"AccessKeyID=x",
+		"AccessKeySecret=x",
+		"AccountID=" + testAccountID,
+	}, env...)
+	var out, errOut bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &errOut
+	err = cmd.Run()
+	return out.String(), errOut.String(), err
+}
+
+// Serverless Devs itself refuses s.yaml until AUTH_JWT_SECRET is set, rather
+// than deploying functions that would refuse every caller.
+func TestSPreviewRefusesMissingJWTSecret(t *testing.T) {
+	stdout, stderr, err := sPreview(t)
+	if err == nil {
+		t.Fatalf("s preview succeeded without AUTH_JWT_SECRET:\n%s", stdout)
+	}
+	if !strings.Contains(stdout+stderr, "env('AUTH_JWT_SECRET') not found") {
+		t.Errorf("s preview failed for another reason: %v\nstdout: %s\nstderr: %s", err, stdout, stderr)
 	}
 }

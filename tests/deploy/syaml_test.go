@@ -25,11 +25,48 @@ func contractRequiredEnv() map[string][]string {
 	return m
 }
 
+// optionalEnv are the variables a deployment may leave out: the functions
+// read them with a default (OSS_ENDPOINT, OSS_UPLOAD_URL, STS_ENDPOINT:
+// shared/uploadpolicy, shared/stsvend, shared/verifier config) or treat
+// "unset" as "not used" (webhook, issuer/audience; one of the two auth
+// settings). Everything else the functions read must be set.
+var optionalEnv = []string{
+	"OSS_ENDPOINT", "OSS_UPLOAD_URL", "STS_ENDPOINT",
+	"AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE",
+	"WEBHOOK_URL", "WEBHOOK_SECRET",
+}
+
+// checkNoEmptyEnv refuses empty values: FC 3.0's documentation (Configure
+// environment variables: key rules, 4 KB total) never says an empty value
+// is accepted, and the functions treat "unset" and "empty" alike, so an
+// empty value is left out instead of sent.
+func checkNoEmptyEnv(where string, env map[string]any) []error {
+	var errs []error
+	for _, name := range sortedKeys(env) {
+		if v, ok := env[name].(string); ok && v == "" {
+			errs = append(errs, fmt.Errorf("%s: %s is empty: leave it out (FC 3.0 is not documented to accept empty values)", where, name))
+		}
+	}
+	return errs
+}
+
+// checkAuth: the HTTP functions refuse every caller without a JWT secret or
+// a JWKS URL, unless anonymous callers are allowed, so one of the two must be
+// in the environment.
+func checkAuth(where string, env map[string]any) []error {
+	_, secret := env["AUTH_JWT_SECRET"]
+	_, jwks := env["AUTH_JWKS_URL"]
+	if secret || jwks || str(env["AUTH_ALLOW_ANONYMOUS"]) == "true" {
+		return nil
+	}
+	return []error{fmt.Errorf("%s: neither AUTH_JWT_SECRET nor AUTH_JWKS_URL is set and AUTH_ALLOW_ANONYMOUS is not true: every call would be refused", where)}
+}
+
 // checkEnv compares one function's environment with what it reads.
 func checkEnv(where string, env map[string]any, required []string) []error {
 	var errs []error
 	for _, name := range required {
-		if _, ok := env[name]; !ok {
+		if _, ok := env[name]; !ok && !slices.Contains(optionalEnv, name) {
 			errs = append(errs, fmt.Errorf("%s: environment variable %s is read by the function but not set", where, name))
 		}
 	}
@@ -96,6 +133,10 @@ func checkSYAML(doc map[string]any, required map[string][]string) []error {
 		}
 		env, _ := props["environmentVariables"].(map[string]any)
 		errs = append(errs, checkEnv(where+".environmentVariables", env, required[fn])...)
+		errs = append(errs, checkNoEmptyEnv(where+".environmentVariables", env)...)
+		if fn != "verify" {
+			errs = append(errs, checkAuth(where+".environmentVariables", env)...)
+		}
 		if r := str(env["OSS_REGION"]); r != str(props["region"]) {
 			bad("%s: OSS_REGION %q differs from the function's region %q (OSS triggers need the bucket in the function's region)", where, r, str(props["region"]))
 		}
@@ -151,7 +192,7 @@ func TestSYAMLMatchesTheCode(t *testing.T) {
 // Overriding the variables (as a user's .env would) still renders valid
 // props, and the overrides land where the functions read them.
 func TestSYAMLHonoursEnvironment(t *testing.T) {
-	env := map[string]string{"OSS_BUCKET": "acme-uploads", "OSS_REGION": "cn-shanghai", "UPLOAD_PREFIX": "in/", "QUARANTINE_PREFIX": "bad/", "OSSUPLOAD_NAME": "acme"}
+	env := map[string]string{"OSS_BUCKET": "acme-uploads", "OSS_REGION": "cn-shanghai", "UPLOAD_PREFIX": "in/", "QUARANTINE_PREFIX": "bad/", "OSSUPLOAD_NAME": "acme", "AUTH_JWT_SECRET": testJWTSecret}
 	doc, err := renderSYAML(loadYAML(t, "s.yaml"), func(k string) string { return env[k] }, testAccountID)
 	if err != nil {
 		t.Fatal(err)
@@ -172,7 +213,7 @@ func TestSYAMLHonoursEnvironment(t *testing.T) {
 // The local stack reads the same file with local/sdevs: it must accept it
 // and see the same environment and triggers.
 func TestSYAMLReadableByLocalStack(t *testing.T) {
-	fns, err := sdevs.Load(repoRoot+"/s.yaml", sdevs.Resolver{Getenv: noEnv, Config: map[string]string{"AccountID": testAccountID}})
+	fns, err := sdevs.Load(repoRoot+"/s.yaml", sdevs.Resolver{Getenv: deployerEnv, Config: map[string]string{"AccountID": testAccountID}})
 	if err != nil {
 		t.Fatalf("local/sdevs cannot read s.yaml: %v", err)
 	}
@@ -210,6 +251,9 @@ func TestSYAMLChecksCatchMutations(t *testing.T) {
 		{"sts role arn missing", path("sts", "environmentVariables", "STS_ROLE_ARN"), nil, "STS_ROLE_ARN is read by the function but not set"},
 		{"quarantine prefix missing", path("verify", "environmentVariables", "QUARANTINE_PREFIX"), nil, "QUARANTINE_PREFIX is read by the function but not set"},
 		{"unread env var", path("verify", "environmentVariables", "SIGNATURE_VERSION"), "v4", "SIGNATURE_VERSION is set but the function never reads it"},
+		{"empty env value", path("sign", "environmentVariables", "OSS_ENDPOINT"), "", "OSS_ENDPOINT is empty: leave it out"},
+		{"empty optional value", path("verify", "environmentVariables", "WEBHOOK_URL"), "", "WEBHOOK_URL is empty"},
+		{"no caller auth", path("sts", "environmentVariables", "AUTH_JWT_SECRET"), nil, "neither AUTH_JWT_SECRET nor AUTH_JWKS_URL"},
 		{"platform credentials set", path("sign", "environmentVariables", "ALIBABA_CLOUD_ACCESS_KEY_ID"), "x", "is set by FC itself"},
 		{"region mismatch", path("verify", "environmentVariables", "OSS_REGION"), "cn-beijing", "differs from the function's region"},
 		{"wrong runtime", path("sign", "runtime"), "custom.debian12", "want go1"},

@@ -23,6 +23,7 @@ var rosTypes = map[string]struct {
 	"ALIYUN::RAM::Role":     {[]string{"RoleName", "AssumeRolePolicyDocument"}, []string{"Arn", "RoleId", "RoleName"}},
 	"ALIYUN::SLS::Project":  {[]string{"Name"}, []string{"Name"}},
 	"ALIYUN::SLS::Logstore": {[]string{"ProjectName", "LogstoreName"}, []string{"LogstoreName", "ProjectName"}},
+	"ALIYUN::SLS::Index":    {[]string{"ProjectName", "LogstoreName", "FullTextIndex"}, nil},
 }
 
 // rosPseudo are ROS pseudo parameters (ROS template structure reference).
@@ -130,6 +131,30 @@ func checkTemplateStructure(doc map[string]any) []error {
 	for _, name := range sortedKeys(conds) {
 		walk(conds[name], "Conditions."+name, "")
 	}
+	// Rules judge parameters before anything exists (ROS "Rules": an
+	// optional RuleCondition and a list of Assertions, each an Assert with
+	// an AssertDescription shown when it fails).
+	rules, _ := doc["Rules"].(map[string]any)
+	for _, name := range sortedKeys(rules) {
+		rule, _ := rules[name].(map[string]any)
+		where := "Rules." + name
+		for _, k := range sortedKeys(rule) {
+			if k != "RuleCondition" && k != "Assertions" {
+				bad("%s: unknown key %s", where, k)
+			}
+		}
+		list, _ := rule["Assertions"].([]any)
+		if len(list) == 0 {
+			bad("%s: no Assertions", where)
+		}
+		for i, a := range list {
+			am, _ := a.(map[string]any)
+			if _, ok := am["Assert"]; !ok || str(am["AssertDescription"]) == "" {
+				bad("%s.Assertions[%d]: needs Assert and an AssertDescription (the message the deployer sees)", where, i)
+			}
+		}
+		walk(rule, where, "")
+	}
 	for _, id := range sortedKeys(resources) {
 		r, _ := resources[id].(map[string]any)
 		where := "Resources." + id
@@ -197,16 +222,29 @@ func checkGetAtt(resources map[string]any, res, attr, where string, bad func(str
 // rosEnv evaluates intrinsic functions with the parameters' defaults
 // (overridden by given values) and fixed pseudo parameters.
 type rosEnv struct {
-	params    map[string]any
-	resources map[string]any
-	errs      []error
+	params     map[string]any
+	resources  map[string]any
+	conditions map[string]any
+	errs       []error
 }
 
 const testRegion = "cn-hangzhou"
 
+// testExecutorID is ALIYUN::AccountId in the tests: the identity that runs
+// the stack (a RAM user or role), deliberately not the owner testAccountID
+// (ALIYUN::TenantId), so an ARN naming the executor fails the checks. ROS
+// pseudo parameters: https://help.aliyun.com/zh/ros/user-guide/pseudo-parameters
+// ("ALIYUN::AccountId: 执行者账号ID; ALIYUN::TenantId: 当前账号的阿里云账号ID").
+const testExecutorID = "276543210987654"
+
+// testLogProject is the log project's default name with NamePrefix
+// ossupload and the owner testAccountID: <NamePrefix>-logs-<TenantId>.
+const testLogProject = "ossupload-logs-" + testAccountID
+
 func newROSEnv(doc map[string]any, overrides map[string]string) *rosEnv {
 	e := &rosEnv{params: map[string]any{}}
 	e.resources, _ = doc["Resources"].(map[string]any)
+	e.conditions, _ = doc["Conditions"].(map[string]any)
 	params, _ := doc["Parameters"].(map[string]any)
 	for name, p := range params {
 		pm, _ := p.(map[string]any)
@@ -225,7 +263,7 @@ func newROSEnv(doc map[string]any, overrides map[string]string) *rosEnv {
 		}
 	}
 	e.params["ALIYUN::Region"] = testRegion
-	e.params["ALIYUN::AccountId"] = testAccountID
+	e.params["ALIYUN::AccountId"] = testExecutorID
 	e.params["ALIYUN::TenantId"] = testAccountID
 	e.params["ALIYUN::StackName"] = "ossupload-stack"
 	return e
@@ -289,6 +327,36 @@ func (e *rosEnv) eval(v any) any {
 						e.fail("cannot evaluate ${%s}", name)
 						return ""
 					})
+				case "Fn::If":
+					l, _ := arg.([]any)
+					if len(l) == 3 {
+						if e.condition(str(l[0])) {
+							return e.eval(l[1])
+						}
+						return e.eval(l[2])
+					}
+				case "Fn::Equals":
+					l, _ := arg.([]any)
+					if len(l) == 2 {
+						return str(e.eval(l[0])) == str(e.eval(l[1]))
+					}
+				case "Fn::Or", "Fn::And":
+					l, _ := arg.([]any)
+					if len(l) >= 2 {
+						or := k == "Fn::Or"
+						for _, c := range l {
+							if b, _ := e.eval(c).(bool); b == or {
+								return or
+							}
+						}
+						return !or
+					}
+				case "Fn::Not":
+					l, _ := arg.([]any)
+					if len(l) == 1 {
+						b, ok := e.eval(l[0]).(bool)
+						return ok && !b
+					}
 				case "Fn::Join":
 					l, _ := arg.([]any)
 					if len(l) == 2 {
@@ -319,6 +387,20 @@ func (e *rosEnv) eval(v any) any {
 		return out
 	}
 	return v
+}
+
+// condition evaluates a named condition of the template.
+func (e *rosEnv) condition(name string) bool {
+	c, ok := e.conditions[name]
+	if !ok {
+		e.fail("unknown condition %q", name)
+		return false
+	}
+	b, ok := e.eval(c).(bool)
+	if !ok {
+		e.fail("condition %q does not evaluate to a boolean", name)
+	}
+	return b
 }
 
 func isIntrinsic(v any) bool {
@@ -366,6 +448,9 @@ func TestTemplateStructureChecksCatchMutations(t *testing.T) {
 		{"output of conditional", []any{"Outputs", "SignUrl", "Condition"}, nil, "exists only under Condition CreateFunctions"},
 		{"unused parameter", []any{"Parameters", "Spare"}, map[string]any{"Type": "String"}, "Parameters.Spare is never used"},
 		{"output without value", []any{"Outputs", "BucketName", "Value"}, nil, "Outputs.BucketName: no Value"},
+		{"rule unknown parameter", []any{"Rules", "FunctionsNeedCode", "RuleCondition"}, map[string]any{"Fn::Equals": []any{map[string]any{"Ref": "Deploy"}, "true"}}, "Rules.FunctionsNeedCode.RuleCondition.Fn::Equals[0]: Ref to unknown \"Deploy\""},
+		{"rule without description", []any{"Rules", "FunctionsNeedCode", "Assertions", 0, "AssertDescription"}, nil, "needs Assert and an AssertDescription"},
+		{"rule misspelt key", []any{"Rules", "FunctionsNeedCode", "Assertion"}, []any{}, "unknown key Assertion"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -70,7 +70,7 @@ func leastPrivilege() map[string][]roleRule {
 		return "acs:oss:*:" + testAccountID + ":" + templateParams["BucketName"] + "/" + prefix + "*"
 	}
 	up, q := obj("uploads/"), obj("quarantine/")
-	logs := roleRule{"log:PostLogStoreLogs", "acs:log:" + testRegion + ":" + testAccountID + ":project/ossupload-logs/logstore/functions"}
+	logs := roleRule{"log:PostLogStoreLogs", "acs:log:" + testRegion + ":" + testAccountID + ":project/" + testLogProject + "/logstore/functions"}
 	verifyFn := "acs:fc:" + testRegion + ":" + testAccountID + ":functions/ossupload-verify"
 	return map[string][]roleRule{
 		// Signs PostObject policies with its own STS credentials, so the
@@ -258,6 +258,19 @@ func checkTemplateSemantics(doc map[string]any, required map[string][]string, co
 		}
 		env, _ := props["environmentVariables"].(map[string]any)
 		errs = append(errs, checkEnv(where+".EnvironmentVariables", env, required[fn])...)
+		// A literal '' (a parameter's empty default is the deployer's
+		// choice and is not judged here).
+		raw, _ := at2(doc, "Resources", id, "Properties", "EnvironmentVariables").(map[string]any)
+		errs = append(errs, checkNoEmptyEnv(where+".EnvironmentVariables", raw)...)
+		if fn != "verify" {
+			errs = append(errs, checkAuth(where+".EnvironmentVariables", env)...)
+		}
+		// The logs go where the stack creates the logstore (and its index).
+		if lc, _ := props["logConfig"].(map[string]any); lc != nil {
+			if str(lc["project"]) != e.attr("FunctionLogProject", "Name") || str(lc["logstore"]) != str(e.params["LogStore"]) {
+				bad("%s: LogConfig %v/%v is not the stack's log project and logstore %v/%v", where, lc["project"], lc["logstore"], e.attr("FunctionLogProject", "Name"), e.params["LogStore"])
+			}
+		}
 		trigs := triggersOf[name]
 		if len(trigs) != 1 {
 			bad("%s: %d triggers, want exactly one", where, len(trigs))
@@ -425,9 +438,11 @@ func TestSYAMLUsesTheTemplateRoles(t *testing.T) {
 	if got, want := str(at2(s, "resources", "verify", "props", "triggers", 0, "invocationRole")), e.attr("OssTriggerRole", "Arn"); got != want {
 		t.Errorf("s.yaml invocationRole %q, template.yaml OssTriggerRole is %q", got, want)
 	}
-	lc := mustMap(t, s, "resources", "sign", "props", "logConfig")
-	if lc["project"] != e.params["LogProject"] || lc["logstore"] != e.params["LogStore"] {
-		t.Errorf("s.yaml logConfig %v, template.yaml creates %v/%v", lc, e.params["LogProject"], e.params["LogStore"])
+	for _, fn := range deployedFunctions {
+		lc := mustMap(t, s, "resources", fn, "props", "logConfig")
+		if lc["project"] != e.attr("FunctionLogProject", "Name") || lc["logstore"] != e.params["LogStore"] {
+			t.Errorf("s.yaml %s logConfig %v, template.yaml creates %v/%v", fn, lc, e.attr("FunctionLogProject", "Name"), e.params["LogStore"])
+		}
 	}
 }
 
@@ -463,6 +478,11 @@ func TestTemplateSemanticChecksCatchMutations(t *testing.T) {
 		{"copy event", ossCfg("events"), []any{"oss:ObjectCreated:*"}, "can fire on the function's own writes"},
 		{"empty prefix", ossCfg("filter", "key", "prefix"), "", "matches the whole bucket"},
 		{"quarantine prefix", ossCfg("filter", "key", "prefix"), map[string]any{"Ref": "QuarantinePrefix"}, "can fire on the function's own writes"},
+		{"executor in oss arn", stmt("SignRole", 0, "Resource"), []any{map[string]any{"Fn::Sub": "acs:oss:*:${ALIYUN::AccountId}:${BucketName}/${UploadPrefix}*"}}, "grants oss:PutObject on acs:oss:*:" + testExecutorID},
+		{"executor in role arn", stmt("StsRole", 0, "Resource"), []any{map[string]any{"Fn::Sub": "acs:ram::${ALIYUN::AccountId}:role/${NamePrefix}-uploader"}}, "grants sts:AssumeRole on acs:ram::" + testExecutorID},
+		{"executor in source arn", r("VerifyOssTrigger", "Properties", "SourceArn"), map[string]any{"Fn::Sub": "acs:oss:${ALIYUN::Region}:${ALIYUN::AccountId}:${BucketName}"}, "the upload bucket"},
+		{"literal empty env", r("SignFunction", "Properties", "EnvironmentVariables", "OSS_ENDPOINT"), "", "OSS_ENDPOINT is empty"},
+		{"logs elsewhere", r("StsFunction", "Properties", "LogConfig", "Project"), "ossupload-logs", "is not the stack's log project"},
 		{"other bucket", r("VerifyOssTrigger", "Properties", "SourceArn"), "acs:oss:cn-hangzhou:123456789012:other", "the upload bucket"},
 		{"invocation role", r("VerifyOssTrigger", "Properties", "InvocationRole"), map[string]any{"Fn::GetAtt": []any{"VerifyRole", "Arn"}}, "is not OssTriggerRole's ARN"},
 		{"http trigger kind", r("SignHttpTrigger", "Properties", "TriggerType"), "timer", "want http"},

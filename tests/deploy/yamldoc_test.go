@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/ossupload/ossupload/local/sdevs"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -161,13 +162,14 @@ func noErrs(t *testing.T, what string, errs []error) {
 
 var (
 	sdExprRe = regexp.MustCompile(`\$\{([^}]*)\}`)
-	sdEnvRe  = regexp.MustCompile(`^env\(\s*['"]([A-Za-z_][A-Za-z0-9_]*)['"]\s*(?:,\s*['"]([^'"]*)['"]\s*)?\)$`)
-	sdCfgRe  = regexp.MustCompile(`^config\(\s*['"]([A-Za-z]+)['"]\s*\)$`)
+	sdCfgRe  = regexp.MustCompile(`config\(\s*['"]([A-Za-z]*)['"]\s*\)`)
 )
 
-// sdRenderer resolves the only expressions s.yaml may use (the local stack's
-// local/sdevs understands exactly these): ${vars.x}, ${env('X'[, 'def'])}
-// and ${config('AccountID')}, the last only inside ARNs.
+// sdRenderer resolves the only expressions s.yaml may use, with the local
+// stack's own evaluator (local/sdevs.Eval: vars.x, env('X'[, default]),
+// config('AccountID'), quoted strings and +), which TestSPreviewRendersValidProps
+// holds to what Serverless Devs renders. config('AccountID') is allowed only
+// inside ARNs and the log project's name.
 type sdRenderer struct {
 	getenv    func(string) string
 	accountID string
@@ -178,30 +180,28 @@ func (r *sdRenderer) expand(s, where string) (string, error) {
 	var errs []error
 	out := sdExprRe.ReplaceAllStringFunc(s, func(m string) string {
 		expr := strings.TrimSpace(m[2 : len(m)-1])
-		if name, ok := strings.CutPrefix(expr, "vars."); ok {
-			v, found := r.vars[name]
-			if !found {
-				errs = append(errs, fmt.Errorf("%s: %s names no var (vars may not refer to vars)", where, m))
-			}
-			return v
-		}
-		if sm := sdEnvRe.FindStringSubmatch(expr); sm != nil {
-			if v := r.getenv(sm[1]); v != "" {
-				return v
-			}
-			return sm[2]
-		}
-		if sm := sdCfgRe.FindStringSubmatch(expr); sm != nil {
-			if sm[1] != "AccountID" {
+		for _, c := range sdCfgRe.FindAllStringSubmatch(expr, -1) {
+			if c[1] != "AccountID" {
 				errs = append(errs, fmt.Errorf("%s: %s: only config('AccountID') is allowed", where, m))
 			}
-			if !strings.HasPrefix(s, "acs:") {
-				errs = append(errs, fmt.Errorf("%s: %s: config() is allowed only inside an ARN", where, m))
+			// The account ID belongs in ARNs and in names that must be
+			// unique across accounts (the log project), nowhere else.
+			if !strings.HasPrefix(s, "acs:") && !strings.HasSuffix(where, ".logConfig.project") {
+				errs = append(errs, fmt.Errorf("%s: %s: config() is allowed only inside an ARN or logConfig.project", where, m))
 			}
-			return r.accountID
 		}
-		errs = append(errs, fmt.Errorf("%s: unsupported expression %s (use vars.x, env('X', 'default') or config('AccountID'))", where, m))
-		return ""
+		v, err := sdevs.Eval(expr, sdevs.Scope{
+			Getenv: r.getenv,
+			Vars:   r.vars,
+			Config: map[string]string{"AccountID": r.accountID},
+			// Serverless Devs 3 stops when env('X') has no default and X
+			// is unset ("env('X') not found").
+			MissingEnv: func(name string) error { return fmt.Errorf("env('%s') not found", name) },
+		})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %s: %w", where, m, err))
+		}
+		return v
 	})
 	return out, errors.Join(errs...)
 }
@@ -276,12 +276,26 @@ func renderSYAML(doc map[string]any, getenv func(string) string, accountID strin
 // noEnv renders every ${env()} with its default.
 func noEnv(string) string { return "" }
 
+// testJWTSecret stands in for the one setting s.yaml requires from the
+// deployer's environment (AUTH_JWT_SECRET has no default).
+const testJWTSecret = "test-secret-0123456789abcdef0123456789abcdef"
+
+// deployerEnv is the smallest environment `s deploy` accepts: every other
+// ${env()} takes its default.
+func deployerEnv(name string) string {
+	if name == "AUTH_JWT_SECRET" {
+		return testJWTSecret
+	}
+	return ""
+}
+
 const testAccountID = "123456789012"
 
-// renderedSYAML is the repository's s.yaml rendered with defaults only.
+// renderedSYAML is the repository's s.yaml rendered with defaults only
+// (deployerEnv).
 func renderedSYAML(t *testing.T) map[string]any {
 	t.Helper()
-	doc, err := renderSYAML(loadYAML(t, "s.yaml"), noEnv, testAccountID)
+	doc, err := renderSYAML(loadYAML(t, "s.yaml"), deployerEnv, testAccountID)
 	if err != nil {
 		t.Fatalf("render s.yaml: %v", err)
 	}
