@@ -267,6 +267,12 @@ func (s *Server) postAuthV4(rq *request, form *postForm) (*iam.Principal, error)
 	if s.region != "" && cred.Region != s.region {
 		return nil, errInvalidArgument("Invalid signing region in credential: " + cred.Region + ", expected " + s.region + ".")
 	}
+	// The signing fields must be named by the policy; the 0006-00000228
+	// example (x-oss-date "abc", uncovered) shows this is checked before
+	// the date itself.
+	if err := osspolicy.CheckV4Coverage(f["policy"], f); err != nil {
+		return nil, fromPolicyError(err)
+	}
 	p, err := s.principal(cred.AccessKeyID, f["x-oss-security-token"], rq.now)
 	if err != nil {
 		return nil, err
