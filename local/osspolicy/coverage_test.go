@@ -13,7 +13,9 @@ func TestCheckV4Coverage(t *testing.T) {
 	signing := `{"x-oss-signature-version":"OSS4-HMAC-SHA256"},{"x-oss-credential":"AK/20231203/cn-hangzhou/oss/aliyun_v4_request"},{"x-oss-date":"20231203T121212Z"}`
 	v4 := []string{"x-oss-signature-version", "OSS4-HMAC-SHA256", "x-oss-credential", "AK/20231203/cn-hangzhou/oss/aliyun_v4_request",
 		"x-oss-date", "20231203T121212Z", "x-oss-signature", "00", "policy", "p"}
-	with := func(kv ...string) map[string]string { return form(1, append(append([]string{}, v4...), kv...)...).Fields }
+	with := func(kv ...string) map[string]string {
+		return form(1, append(append([]string{}, v4...), kv...)...).Fields
+	}
 	tests := []struct {
 		name   string
 		conds  string
