@@ -89,7 +89,12 @@ type Fields struct {
 	DeclaredSize          string `json:"x-oss-meta-declared-size,omitempty"`
 }
 
-// Values the form pins when the server has nothing else to say.
+// Values the form pins when the server has nothing else to say. Setting an
+// ACL or a storage class at upload needs no permission beyond oss:PutObject
+// (OSS "put-object" permissions table: only x-oss-tagging needs
+// oss:PutObjectTagging and KMS encryption kms:GenerateDataKey,
+// https://help.aliyun.com/zh/oss/developer-reference/put-object), so RAM
+// does not stop an uploader from adding them: they are pinned.
 const (
 	// UndeclaredContentType is stored when the caller declares no type
 	// (allowed only with UPLOAD_ALLOWED_TYPES=*/*): never the type the
