@@ -1,17 +1,19 @@
 // Package devpage serves the local stack's demo page: the static files of
 // web/, the browser build of ali-oss from web/node_modules (no CDN), the
 // page's configuration, and a development sign-in that mints a JWT for any
-// well-formed user id. It exists only in the local stack; nothing deployed
+// well-formed user id, for JSON requests from the page's own origin only. It exists only in the local stack; nothing deployed
 // imports it.
 package devpage
 
 import (
 	"encoding/json"
 	"errors"
+	"mime"
 	"net/http"
 	"os"
 	"path/filepath"
 	"regexp"
+	"strings"
 )
 
 // Config is what the page needs to know.
@@ -43,6 +45,14 @@ func New(cfg Config) http.Handler {
 		})
 	})
 	mux.HandleFunc("POST /dev/token", func(w http.ResponseWriter, r *http.Request) {
+		if !sameOrigin(r) {
+			writeError(w, http.StatusForbidden, "forbidden", "the development sign-in answers only the demo page's own origin")
+			return
+		}
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "send Content-Type: application/json")
+			return
+		}
 		var req struct {
 			User string `json:"user"`
 		}
@@ -84,6 +94,27 @@ func New(cfg Config) http.Handler {
 		}
 	})
 	return mux
+}
+
+// sameOrigin reports whether r may come from the demo page itself. The
+// sign-in mints a token for any user, so another site must not be able to
+// trigger it (a cross-site form POST needs no preflight). Browsers mark
+// every fetch with Sec-Fetch-Site and every POST with Origin; a request
+// with either must show the page's own origin. A request with neither does
+// not come from a browser page (curl, tests) and is not cross-site.
+func sameOrigin(r *http.Request) bool {
+	if site := r.Header.Values("Sec-Fetch-Site"); len(site) > 0 && (len(site) != 1 || site[0] != "same-origin") {
+		return false
+	}
+	origins := r.Header.Values("Origin")
+	if len(origins) == 0 {
+		return true
+	}
+	scheme := "http://"
+	if r.TLS != nil {
+		scheme = "https://"
+	}
+	return len(origins) == 1 && origins[0] != "" && strings.EqualFold(origins[0], scheme+r.Host)
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

@@ -97,3 +97,64 @@ func TestStaticFilesOnly(t *testing.T) {
 		t.Errorf("bundle: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
 	}
 }
+
+// Security regressions: the sign-in mints a token for any user, so only
+// the page itself may call it (issue "the demo page's token endpoint").
+// Each row is a request a browser on another site, or a form, can make.
+func TestTokenOnlyForSameOriginJSON(t *testing.T) {
+	srv, _ := newTestPage(t)
+	self := srv.URL // http://127.0.0.1:<port>
+	tests := []struct {
+		name        string
+		contentType string
+		headers     map[string]string
+		status      int
+		code        string
+	}{
+		{"the demo page's fetch", "application/json", map[string]string{"Origin": self, "Sec-Fetch-Site": "same-origin"}, 200, ""},
+		{"JSON with a charset", "application/json; charset=utf-8", map[string]string{"Origin": self}, 200, ""},
+		{"a non-browser client (no Origin, no Sec-Fetch-Site)", "application/json", nil, 200, ""},
+		{"cross-site form with text/plain", "text/plain", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403, "forbidden"},
+		{"cross-site fetch with JSON", "application/json", map[string]string{"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}, 403, "forbidden"},
+		{"same-site but other origin", "application/json", map[string]string{"Origin": "http://localhost:1", "Sec-Fetch-Site": "same-site"}, 403, "forbidden"},
+		{"Origin of another port only", "application/json", map[string]string{"Origin": "http://127.0.0.1:1"}, 403, "forbidden"},
+		{"Origin null (sandboxed frame)", "application/json", map[string]string{"Origin": "null"}, 403, "forbidden"},
+		{"Sec-Fetch-Site cross-site without Origin", "application/json", map[string]string{"Sec-Fetch-Site": "cross-site"}, 403, "forbidden"},
+		{"Sec-Fetch-Site none (typed in, not the page)", "application/json", map[string]string{"Sec-Fetch-Site": "none"}, 403, "forbidden"},
+		{"same origin but text/plain", "text/plain", map[string]string{"Origin": self, "Sec-Fetch-Site": "same-origin"}, 415, "unsupported_media_type"},
+		{"same origin but a form encoding", "application/x-www-form-urlencoded", map[string]string{"Origin": self}, 415, "unsupported_media_type"},
+		{"no Content-Type", "", nil, 415, "unsupported_media_type"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, err := http.NewRequest(http.MethodPost, srv.URL+"/dev/token", strings.NewReader(`{"user":"alice"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tt.contentType != "" {
+				req.Header.Set("Content-Type", tt.contentType)
+			}
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var body struct {
+				Token string
+				Error struct{ Code, Message string }
+			}
+			if err := json.NewDecoder(res.Body).Decode(&body); err != nil {
+				t.Fatalf("%d: not JSON: %v", res.StatusCode, err)
+			}
+			if res.StatusCode != tt.status || body.Error.Code != tt.code {
+				t.Fatalf("%d %+v, want %d %q", res.StatusCode, body, tt.status, tt.code)
+			}
+			if tt.status != 200 && body.Token != "" {
+				t.Fatalf("a refused request got a token")
+			}
+		})
+	}
+}

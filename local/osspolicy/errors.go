@@ -38,16 +38,19 @@ const (
 
 // Error-center codes from the reference (§1.3, §1.4).
 const (
-	ECMissingExpiration    = "0006-00000208"
-	ECMissingBoth          = "0006-00000209"
-	ECExpirationNotString  = "0006-00000210"
-	ECExpirationEmpty      = "0006-00000211"
-	ECPolicyExpired        = "0006-00000213"
-	ECContentLengthRange   = "0006-00000219" // bounds not integers / malformed
-	ECContentLengthMinMax  = "0006-00000221" // max < min
-	ECConditionType        = "0006-00000222" // a condition that is neither object nor array
-	ECInListNotArray       = "0006-00000224"
-	ECConditionFailed      = "0006-00000227"
+	ECMissingExpiration   = "0006-00000208"
+	ECMissingBoth         = "0006-00000209"
+	ECExpirationNotString = "0006-00000210"
+	ECExpirationEmpty     = "0006-00000211"
+	ECPolicyExpired       = "0006-00000213"
+	ECContentLengthRange  = "0006-00000219" // bounds not integers / malformed
+	ECContentLengthMinMax = "0006-00000221" // max < min
+	ECConditionType       = "0006-00000222" // a condition that is neither object nor array
+	ECInListNotArray      = "0006-00000224"
+	ECConditionFailed     = "0006-00000227"
+	// ECConditionFieldAbsent: a condition names a field the form lacks
+	// (https://help.aliyun.com/en/oss/user-guide/0006-00000226).
+	ECConditionFieldAbsent = "0006-00000226"
 	ECCredentialTerminal   = "0002-00000710"
 	ECCredentialDateFormat = "0002-00000223"
 )

@@ -38,7 +38,8 @@ func Decode(policyB64 string) (Policy, error) {
 // 403 AccessDenied for an expired policy or a failed condition, 400
 // EntityTooSmall/EntityTooLarge for a file outside content-length-range.
 //
-// Like OSS, it does not require every form field to be named by a condition.
+// Like OSS, it does not require every form field to be named by a
+// condition (V4 forms must cover their signing fields: CheckV4Coverage).
 func Evaluate(policyB64 string, form Form, bucket string, now time.Time) error {
 	p, err := Decode(policyB64)
 	if err != nil {
@@ -68,7 +69,11 @@ func (p Policy) Check(form Form, bucket string, now time.Time) error {
 		v, ok := fields[asciiLower(c.Field)]
 		if !ok || !c.holds(v) {
 			echo := c.String()
-			return &Error{Status: http.StatusForbidden, Code: CodeAccessDenied, Message: msgFailed + echo, EC: ECConditionFailed, Condition: echo}
+			ec := ECConditionFailed
+			if !ok {
+				ec = ECConditionFieldAbsent
+			}
+			return &Error{Status: http.StatusForbidden, Code: CodeAccessDenied, Message: msgFailed + echo, EC: ec, Condition: echo}
 		}
 	}
 	return nil

@@ -234,6 +234,8 @@ func (a *Authenticator) reason(tok *jwt.Token, claims *tokenClaims, err error) s
 		return "token lacks a required claim"
 	}
 	switch {
+	case errors.Is(err, errNumericDate):
+		return "token " + errNumericDate.Error()
 	case errors.Is(err, errNoVerifier):
 		return "this function accepts anonymous callers only; send no Authorization header"
 	case errors.Is(err, jwt.ErrTokenMalformed):

@@ -15,12 +15,13 @@ import (
 // tokenClaims is the part of a token's claim set the authenticator reads. It
 // implements jwt.Claims, so golang-jwt's Validator checks exp, nbf, iat, iss
 // and aud exactly as it does for jwt.RegisteredClaims; it differs only in
-// how the JSON is decoded. jwt.RegisteredClaims decodes each date through a
+// how the JSON is decoded (and in refusing dates of the wrong type or
+// range, see numericDate). jwt.RegisteredClaims decodes each date through a
 // json.Number and a separate json.Unmarshal and the audience through an
 // interface{}, about twenty allocations per token; these fields decode in
 // place, which is most of what keeps the sign path under its allocation
-// budget (BenchmarkSign in shared/uploadpolicy). TestClaimsMatchRegistered
-// pins the two decoders to the same results.
+// budget (BenchmarkSign in shared/uploadpolicy). FuzzClaimsMatchRegistered
+// pins the two decoders to the same results wherever the dates are valid.
 type tokenClaims struct {
 	Subject   string      `json:"sub"`
 	Issuer    string      `json:"iss"`
@@ -39,33 +40,43 @@ func (c *tokenClaims) GetAudience() (jwt.ClaimStrings, error)       { return c.A
 
 // numericDate is an RFC 7519 NumericDate: seconds since the epoch, possibly
 // fractional, truncated to jwt.TimePrecision like jwt.NumericDate.
+//
+// It is stricter than jwt.NumericDate in two ways that matter for a
+// security decision: the value must be a JSON number (RFC 7519 §2 defines
+// NumericDate as a number; jwt.NumericDate also takes a quoted one), and it
+// must lie between the epoch and MaxNumericDate. jwt.NumericDate converts
+// 1e300 to a time.Time whose seconds overflow int64 into the distant past,
+// so such an nbf never blocks and such an exp would never expire.
 type numericDate struct {
 	date jwt.NumericDate
 	set  bool
 }
 
+// MaxNumericDate is the latest exp, nbf or iat accepted:
+// 9999-12-31T23:59:59Z, the last second RFC 3339 can write. Later values
+// (and negative ones) are refused, not clamped.
+const MaxNumericDate = 253402300799
+
+// errNumericDate is the error a date claim of the wrong type or range gives.
+var errNumericDate = errors.New("exp, nbf and iat must be numbers of seconds between 1970 and 9999")
+
 func (n *numericDate) UnmarshalJSON(b []byte) error {
-	// encoding/json hands an Unmarshaler any JSON value. A bare number, the
-	// form every issuer writes, is parsed here without allocating (a JSON
-	// number is always valid ParseFloat syntax); null means absent, as for
-	// a *jwt.NumericDate field; anything else (a quoted number, which
-	// jwt.NumericDate accepts, or a value it refuses) goes to
-	// jwt.NumericDate itself so both accept and refuse the same inputs.
+	// null means absent, as for a *jwt.NumericDate field. Anything but a
+	// bare JSON number is refused; a JSON number is always valid ParseFloat
+	// syntax, and parsing it here allocates nothing.
 	if string(b) == "null" {
 		*n = numericDate{}
 		return nil
 	}
-	if len(b) > 0 && (b[0] == '-' || (b[0] >= '0' && b[0] <= '9')) {
-		if f, err := strconv.ParseFloat(string(b), 64); err == nil {
-			sec, frac := math.Modf(f)
-			n.date = jwt.NumericDate{Time: time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision)}
-			n.set = true
-			return nil
-		}
+	if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return errNumericDate
 	}
-	if err := n.date.UnmarshalJSON(b); err != nil {
-		return err
+	f, err := strconv.ParseFloat(string(b), 64)
+	if err != nil || math.IsNaN(f) || f < 0 || f > MaxNumericDate {
+		return errNumericDate
 	}
+	sec, frac := math.Modf(f)
+	n.date = jwt.NumericDate{Time: time.Unix(int64(sec), int64(frac*1e9)).Truncate(jwt.TimePrecision)}
 	n.set = true
 	return nil
 }

@@ -2,7 +2,8 @@
 // the caller, checks the declared upload against the rules, and answers with
 // a PostObject form (V4 or V1 policy and signature) that pins the bucket, the
 // exact server-chosen key, the size range, the content type, the owner
-// metadata and the security token. GET /status reports the verdict the
+// metadata, the security token and every other form field that changes how
+// OSS stores or serves the object (see Fields). GET /status reports the verdict the
 // verify function recorded on one of the caller's own uploads.
 package uploadpolicy
 

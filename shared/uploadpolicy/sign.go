@@ -50,24 +50,60 @@ type Response struct {
 
 // Fields are the form fields, in the order a browser should append them.
 // Every one of them except policy and the signature fields is pinned by a
-// policy condition.
+// policy condition to the value sent.
+//
+// OSS does not refuse a form field the policy leaves out (only a V4 form's
+// signing fields must be covered), so leaving a field out of the policy
+// lets the uploader add it. Every field that changes how the object is
+// stored or served is therefore pinned and sent, with a neutral value
+// where the server has nothing to say: an empty Content-Disposition,
+// Content-Encoding, Cache-Control, Expires and success_action_redirect set
+// nothing, x-oss-object-acl private, x-oss-storage-class Standard and
+// x-oss-server-side-encryption AES256 are the plain choices. An uploader
+// who adds a second copy of a pinned field, in any letter case, fails the
+// condition (see the README, "What a signed form pins").
 type Fields struct {
-	Key                 string `json:"key"`
-	Policy              string `json:"policy"`
-	OSSAccessKeyID      string `json:"OSSAccessKeyId,omitempty"`          // V1
-	Signature           string `json:"Signature,omitempty"`               // V1
-	SignatureVersion    string `json:"x-oss-signature-version,omitempty"` // V4
-	Credential          string `json:"x-oss-credential,omitempty"`        // V4
-	Date                string `json:"x-oss-date,omitempty"`              // V4
-	V4Signature         string `json:"x-oss-signature,omitempty"`         // V4
-	SecurityToken       string `json:"x-oss-security-token,omitempty"`
-	SuccessActionStatus string `json:"success_action_status"`
-	ContentType         string `json:"Content-Type,omitempty"`
-	ForbidOverwrite     string `json:"x-oss-forbid-overwrite"`
-	Owner               string `json:"x-oss-meta-owner"`
-	DeclaredType        string `json:"x-oss-meta-declared-type,omitempty"`
-	DeclaredSize        string `json:"x-oss-meta-declared-size,omitempty"`
+	Key                   string `json:"key"`
+	Policy                string `json:"policy"`
+	OSSAccessKeyID        string `json:"OSSAccessKeyId,omitempty"`          // V1
+	Signature             string `json:"Signature,omitempty"`               // V1
+	SignatureVersion      string `json:"x-oss-signature-version,omitempty"` // V4
+	Credential            string `json:"x-oss-credential,omitempty"`        // V4
+	Date                  string `json:"x-oss-date,omitempty"`              // V4
+	V4Signature           string `json:"x-oss-signature,omitempty"`         // V4
+	SecurityToken         string `json:"x-oss-security-token,omitempty"`
+	SuccessActionStatus   string `json:"success_action_status"`
+	SuccessActionRedirect string `json:"success_action_redirect"`
+	ContentType           string `json:"Content-Type"`
+	OSSContentType        string `json:"x-oss-content-type"` // wins over Content-Type at OSS
+	ContentDisposition    string `json:"Content-Disposition"`
+	ContentEncoding       string `json:"Content-Encoding"`
+	CacheControl          string `json:"Cache-Control"`
+	Expires               string `json:"Expires"`
+	ObjectACL             string `json:"x-oss-object-acl"`
+	StorageClass          string `json:"x-oss-storage-class"`
+	ServerSideEncryption  string `json:"x-oss-server-side-encryption"`
+	ForbidOverwrite       string `json:"x-oss-forbid-overwrite"`
+	Owner                 string `json:"x-oss-meta-owner"`
+	DeclaredType          string `json:"x-oss-meta-declared-type,omitempty"`
+	DeclaredSize          string `json:"x-oss-meta-declared-size,omitempty"`
 }
+
+// Values the form pins when the server has nothing else to say. Setting an
+// ACL or a storage class at upload needs no permission beyond oss:PutObject
+// (OSS "put-object" permissions table: only x-oss-tagging needs
+// oss:PutObjectTagging and KMS encryption kms:GenerateDataKey,
+// https://help.aliyun.com/zh/oss/developer-reference/put-object), so RAM
+// does not stop an uploader from adding them: they are pinned.
+const (
+	// UndeclaredContentType is stored when the caller declares no type
+	// (allowed only with UPLOAD_ALLOWED_TYPES=*/*): never the type the
+	// browser guesses for the file part.
+	UndeclaredContentType = "application/octet-stream"
+	pinnedObjectACL       = "private"
+	pinnedStorageClass    = "Standard"
+	pinnedEncryption      = "AES256"
+)
 
 // signCall holds what one sign request decodes into and answers with, in
 // one allocation: both escape (into the JSON decoder and encoder), and the
@@ -165,6 +201,13 @@ func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 	if up.contentType == "" && !rules.AllowsAnyType() {
 		return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "contentType is required")
 	}
+	if up.contentType != "" {
+		mt, ok := concreteMediaType(up.contentType)
+		if !ok {
+			return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "contentType must be one media type like image/png: no wildcard, no parameters")
+		}
+		up.contentType = mt
+	}
 	if err := rules.CheckDeclared(up.size, up.contentType); err != nil {
 		return upload{}, ruleError(err)
 	}
@@ -174,6 +217,19 @@ func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 	}
 	up.key = key
 	return up, nil
+}
+
+// concreteMediaType returns the lower-case "type/subtype" of ct when ct is
+// exactly one concrete media type: a wildcard ("image/*", "*/*") is a
+// pattern of UPLOAD_ALLOWED_TYPES, never a type an object can have, and
+// parameters would let a declared type carry a second one
+// ("text/html; x=image/png").
+func concreteMediaType(ct string) (string, bool) {
+	mt := uploadrules.MediaType(ct)
+	if mt == "" || strings.ContainsAny(ct, ";*") {
+		return "", false
+	}
+	return mt, true
 }
 
 // ruleError maps an uploadrules error to its HTTP status.
@@ -213,6 +269,13 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 	f.SecurityToken = creds.SecurityToken
 	f.SuccessActionStatus = SuccessActionStatus
 	f.ContentType = up.contentType
+	if f.ContentType == "" {
+		f.ContentType = UndeclaredContentType
+	}
+	f.OSSContentType = f.ContentType
+	f.ObjectACL = pinnedObjectACL
+	f.StorageClass = pinnedStorageClass
+	f.ServerSideEncryption = pinnedEncryption
 	f.ForbidOverwrite = "true"
 	f.Owner = up.user
 	f.DeclaredType = up.contentType
@@ -220,19 +283,27 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 		f.DeclaredSize = strconv.FormatInt(up.size, 10)
 	}
 
-	conds := make([]postpolicy.Condition, 0, 14)
+	conds := make([]postpolicy.Condition, 0, 24)
 	conds = append(conds,
 		postpolicy.Exact("bucket", cfg.Bucket),
 		postpolicy.Exact("key", up.key),
 		postpolicy.ContentLengthRange(1, maxSize),
 		postpolicy.Exact("success_action_status", f.SuccessActionStatus),
+		postpolicy.Exact("success_action_redirect", f.SuccessActionRedirect),
+		postpolicy.Exact("Content-Type", f.ContentType),
+		postpolicy.Exact("x-oss-content-type", f.OSSContentType),
+		postpolicy.Exact("Content-Disposition", f.ContentDisposition),
+		postpolicy.Exact("Content-Encoding", f.ContentEncoding),
+		postpolicy.Exact("Cache-Control", f.CacheControl),
+		postpolicy.Exact("Expires", f.Expires),
+		postpolicy.Exact("x-oss-object-acl", f.ObjectACL),
+		postpolicy.Exact("x-oss-storage-class", f.StorageClass),
+		postpolicy.Exact("x-oss-server-side-encryption", f.ServerSideEncryption),
 		postpolicy.Exact("x-oss-forbid-overwrite", f.ForbidOverwrite),
 		postpolicy.Exact("x-oss-meta-owner", f.Owner),
 	)
-	if up.contentType != "" {
-		conds = append(conds,
-			postpolicy.Exact("Content-Type", f.ContentType),
-			postpolicy.Exact("x-oss-meta-declared-type", f.DeclaredType))
+	if f.DeclaredType != "" {
+		conds = append(conds, postpolicy.Exact("x-oss-meta-declared-type", f.DeclaredType))
 	}
 	if f.DeclaredSize != "" {
 		conds = append(conds, postpolicy.Exact("x-oss-meta-declared-size", f.DeclaredSize))
