@@ -3,7 +3,9 @@ package e2e
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"os"
 	"os/exec"
@@ -230,5 +232,49 @@ func TestGoSDKV4FromTheSTSAnswer(t *testing.T) {
 	var se oss.ServiceError
 	if err := put(creds.Region, creds.Dir+"wrong-scope.png"); !errors.As(err, &se) || se.StatusCode/100 != 4 {
 		t.Errorf("PutObject with region %q: %v, want it refused", creds.Region, err)
+	}
+}
+
+// README: the form never overwrites. The same signed form posted twice
+// gets 409 FileAlreadyExists the second time, and the first object stays.
+func TestFormRefusesOverwrite(t *testing.T) {
+	s := startStack(t, "")
+	first, second := realPNG(t), append(realPNG(t), 0)
+	var signed signResponse
+	if code := callJSON(t, "POST", s.Functions["sign"], s.JWT,
+		map[string]any{"filename": "once.png", "contentType": "image/png", "size": len(second)}, &signed); code != http.StatusOK {
+		t.Fatalf("sign: HTTP %d", code)
+	}
+	post := func(content []byte) (int, string) {
+		var body bytes.Buffer
+		mw := multipart.NewWriter(&body)
+		for name, value := range signed.Fields {
+			mw.WriteField(name, value)
+		}
+		fw, _ := mw.CreateFormFile("file", "once.png")
+		fw.Write(content)
+		mw.Close()
+		res, err := http.Post(signed.URL, mw.FormDataContentType(), &body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		return res.StatusCode, string(b)
+	}
+	if code, body := post(first); code != http.StatusOK {
+		t.Fatalf("first POST: %d %s", code, body)
+	}
+	if code, body := post(second); code != http.StatusConflict || !strings.Contains(body, "<Code>FileAlreadyExists</Code>") {
+		t.Fatalf("second POST of the same form: %d %s, want 409 FileAlreadyExists", code, body)
+	}
+	client, err := oss.New(s.OSS, s.AccessKeyID, s.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := client.Bucket(s.Bucket)
+	meta, err := b.GetObjectDetailedMeta(signed.Key)
+	if err != nil || meta.Get("Content-Length") != fmt.Sprint(len(first)) {
+		t.Fatalf("the first upload did not stay: %v, Content-Length %q, want %d", err, meta.Get("Content-Length"), len(first))
 	}
 }
