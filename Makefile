@@ -49,11 +49,14 @@ check-deploy:
 	fi
 	$(GO) test -count=1 ./tests/deploy ./local/cmd/zipdir
 
-## build-host: the same functions for this machine, run by the local stack
+## build-host: the same functions for this machine, run by the local stack, and the stack itself (build/host/localstack)
 build-host:
 	@for fn in $(FUNCTIONS); do \
+		echo "  $(HOST)/$$fn/main"; \
 		CGO_ENABLED=0 $(GO) build -trimpath -o $(HOST)/$$fn/main ./functions/$$fn || exit 1; \
 	done
+	@echo "  $(HOST)/localstack"
+	@$(GO) build -o $(HOST)/localstack ./local
 
 ## web-deps / test-deps: what the demo page and the Node/browser tests need from npm, installed from the
 ## lockfiles when they change (skipped with a note when npm is missing: everything else works without Node)
@@ -65,12 +68,20 @@ node-deps: web-deps test-deps
 
 %/node_modules/.package-lock.json: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
-		echo "npm ci --prefix $*"; npm ci --prefix $* --no-audit --no-fund --loglevel=error && touch $@; \
+		echo "Installing the npm packages of $*/ (npm ci --prefix $*; the first time downloads them, about a minute)"; \
+		npm ci --prefix $* --no-audit --no-fund --loglevel=error && touch $@; \
 	else echo "npm not found: $* needs Node.js and npm for its ali-oss / Node parts (install them, then run make again)"; exit 1; fi
 
-## run: the local stack (OSS + STS emulators, FC runtime with the real binaries, demo page)
-run: build-host web-deps
-	$(GO) run ./local -bin $(HOST)
+## run: the local stack (OSS + STS emulators, FC runtime with the real binaries, demo page).
+## ARGS passes flags, e.g. make run ARGS='-cors-origins http://localhost:5173' (or set CORS_ALLOWED_ORIGINS).
+## The stack runs as a built binary, not `go run`: Ctrl-C then ends it with status 0 and make reports no error.
+run:
+	@echo "Building the functions (sign, sts, verify) and the local stack for this machine into $(HOST)/."
+	@echo "The first build downloads the Go modules and compiles the Alibaba Cloud SDKs: it takes a few minutes; later ones take seconds."
+	@$(MAKE) --no-print-directory build-host
+	@$(MAKE) --no-print-directory web-deps
+	@echo "Starting the local stack..."
+	@$(HOST)/localstack -bin $(HOST) $(ARGS)
 
 ## test: every Go test (unit, conformance with the official SDKs, end to end on the local stack)
 test: node-deps

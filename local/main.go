@@ -4,10 +4,11 @@
 //
 //	go run ./local [-oss 127.0.0.1:9000] [-sts 127.0.0.1:9001] [-web 127.0.0.1:8080]
 //	               [-sign 127.0.0.1:9100] [-sts-function 127.0.0.1:9101]
-//	               [-data .localstack] [-bin build/host]
+//	               [-data .localstack] [-bin build/host] [-cors-origins http://localhost:5173]
 //
-// When every listener serves it prints one line `READY {json}` on stdout.
-// Ctrl-C (or SIGTERM) stops everything; the data folder survives.
+// When every listener serves it prints one line `READY {json}` on stdout and
+// writes <data>/env, which sets SIGN_URL, STS_URL and JWT for a shell.
+// Ctrl-C (or SIGTERM) stops everything and exits 0; the data folder survives.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
 
 	"github.com/ossupload/ossupload/local/stack"
@@ -33,6 +35,8 @@ func main() {
 	flag.StringVar(&cfg.SYAML, "s", "s.yaml", "Serverless Devs file whose functions, environment and triggers to run")
 	flag.StringVar(&cfg.Template, "template", "template.yaml", "ROS template whose roles to grant")
 	flag.StringVar(&cfg.WebRoot, "webroot", "web", "demo page folder")
+	flag.StringVar(&cfg.CORSOrigins, "cors-origins", "", "comma-separated origins, besides the demo page's, that may call the functions and "+
+		"upload to the bucket, e.g. a frontend's dev server http://localhost:5173 (* = any); default: $CORS_ALLOWED_ORIGINS")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -45,9 +49,14 @@ func main() {
 	}
 	fmt.Println(s.ReadyLine())
 	fmt.Fprintf(os.Stderr, "\nLocal stack ready. Open the demo page: %s\n"+
-		"  OSS %s  STS %s  sign %s  sts %s\n  bucket %s, dev user %q (JWT in the READY line). Ctrl-C stops.\n\n",
-		s.Ready.Web, s.Ready.OSS, s.Ready.STS, s.Ready.Functions["sign"], s.Ready.Functions["sts"], s.Ready.Bucket, s.Ready.User)
+		"  OSS %s  STS %s  sign %s  sts %s\n  bucket %s, dev user %q (JWT in the READY line)\n"+
+		"  origins allowed to call the functions and upload: %s\n"+
+		"  for curl: . %s (sets SIGN_URL, STS_URL, JWT). Ctrl-C stops.\n\n",
+		s.Ready.Web, s.Ready.OSS, s.Ready.STS, s.Ready.Functions["sign"], s.Ready.Functions["sts"], s.Ready.Bucket, s.Ready.User,
+		strings.Join(s.Ready.CORSOrigins, " "), s.Ready.EnvFile)
 	<-ctx.Done()
+	stop() // a second Ctrl-C ends the process at once
 	fmt.Fprintln(os.Stderr, "local stack: stopping")
 	s.Close()
+	fmt.Fprintln(os.Stderr, "local stack: stopped")
 }

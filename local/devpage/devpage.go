@@ -87,8 +87,10 @@ func New(cfg Config) http.Handler {
 	static := http.FileServer(http.Dir(cfg.Root))
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {
-		case "/", "/index.html", "/app.js", "/style.css":
+		case "/", "/index.html", "/app.js", "/style.css", "/favicon.svg":
 			static.ServeHTTP(w, r)
+		case "/favicon.ico": // asked for by browsers that skip the page's SVG icon
+			w.WriteHeader(http.StatusNoContent)
 		default:
 			http.NotFound(w, r) // node_modules and package files are not the page's business
 		}

@@ -13,7 +13,7 @@ import (
 func newTestPage(t *testing.T) (*httptest.Server, string) {
 	t.Helper()
 	root := t.TempDir()
-	for name, body := range map[string]string{"index.html": "<html>demo</html>", "app.js": "main()", "package.json": "{}"} {
+	for name, body := range map[string]string{"index.html": "<html>demo</html>", "app.js": "main()", "package.json": "{}", "favicon.svg": "<svg/>"} {
 		if err := os.WriteFile(filepath.Join(root, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -70,7 +70,7 @@ func TestTokenRefusesBadUsers(t *testing.T) {
 func TestStaticFilesOnly(t *testing.T) {
 	srv, root := newTestPage(t)
 	cases := map[string]int{"/": 200, "/app.js": 200, "/package.json": 404, "/node_modules/x": 404,
-		"/vendor/aliyun-oss-sdk.min.js": 404}
+		"/vendor/aliyun-oss-sdk.min.js": 404, "/favicon.svg": 200, "/favicon.ico": 204}
 	for path, want := range cases {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {

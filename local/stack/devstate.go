@@ -37,9 +37,12 @@ func randomAlnum(n int) string {
 	return string(b)
 }
 
+// devStateFile holds the generated keys and secrets in the data folder.
+const devStateFile = "dev.json"
+
 // loadDevState reads dir/dev.json or creates it with fresh random values.
 func loadDevState(dir string) (devState, error) {
-	path := filepath.Join(dir, "dev.json")
+	path := filepath.Join(dir, devStateFile)
 	var st devState
 	b, err := os.ReadFile(path)
 	switch {

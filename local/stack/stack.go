@@ -18,6 +18,8 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/ossupload/ossupload/local/devpage"
@@ -48,6 +50,11 @@ type Config struct {
 	SYAML, Template string
 	// WebRoot is the demo page's folder.
 	WebRoot string
+	// CORSOrigins are the origins, comma-separated, that may call the
+	// functions and upload to the bucket besides the demo page's own (a
+	// frontend on its own dev server); "*" admits any. Empty means the
+	// CORS_ALLOWED_ORIGINS value from Getenv.
+	CORSOrigins string
 	// Getenv supplies ${env()} values of s.yaml not set by the stack (default os.Getenv).
 	Getenv func(string) string
 	// Output receives the functions' output and the stack's logs (default os.Stderr).
@@ -69,6 +76,10 @@ type Ready struct {
 	JWT             string            `json:"jwt"`
 	User            string            `json:"user"`
 	DataDir         string            `json:"dataDir"`
+	// CORSOrigins may call the functions and upload to the bucket.
+	CORSOrigins []string `json:"corsOrigins"`
+	// EnvFile sets SIGN_URL, STS_URL, JWT, OSS_URL and WEB_URL for a shell.
+	EnvFile string `json:"envFile"`
 }
 
 // Stack is a running local stack.
@@ -80,6 +91,10 @@ type Stack struct {
 	runtime  *fcruntime.Runtime
 	dispatch *ossevents.Dispatcher
 	wg       sync.WaitGroup
+
+	dataGone   atomic.Bool // the data folder vanished (see watchDataDir)
+	envPath    string      // the env file this stack wrote, and its content
+	envContent []byte
 }
 
 type listener struct {
@@ -88,10 +103,16 @@ type listener struct {
 	url  string
 }
 
+// listen opens the listener of the flag named name (-oss, -web, ...).
 func listen(name, addr string) (listener, error) {
 	ln, err := net.Listen("tcp", addr)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return listener{}, fmt.Errorf("%s: %s is already in use: another local stack may already be running (stop it with Ctrl-C), "+
+			"or another program has the port; choose another address with -%s (port 0 picks a free one, e.g. -%s 127.0.0.1:0)",
+			name, addr, name, name)
+	}
 	if err != nil {
-		return listener{}, fmt.Errorf("%s: listen on %s: %w (choose another with its flag; port 0 picks a free one)", name, addr, err)
+		return listener{}, fmt.Errorf("%s: listen on %s: %w (choose another address with -%s; port 0 picks a free one)", name, addr, err, name)
 	}
 	return listener{name: name, ln: ln, url: "http://" + ln.Addr().String()}, nil
 }
@@ -106,9 +127,13 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	}
 	log := slog.New(slog.NewTextHandler(cfg.Output, nil)).With("component", "localstack")
 	s := &Stack{log: log}
+	var lns []listener
 	defer func() {
 		if err != nil {
 			s.Close()
+			for _, l := range lns {
+				l.ln.Close() // those not yet served
+			}
 		}
 	}()
 
@@ -120,16 +145,21 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
+	extra := cfg.CORSOrigins
+	if extra == "" {
+		extra = cfg.Getenv("CORS_ALLOWED_ORIGINS")
+	}
+	extraOrigins, err := corsOrigins(extra)
+	if err != nil {
+		return nil, err
+	}
+
 	// Listen first: the functions' configuration needs the URLs.
-	var lns []listener
 	for _, l := range []struct{ name, addr string }{
 		{"oss", cfg.OSSAddr}, {"sts", cfg.STSAddr}, {"web", cfg.WebAddr}, {"sign", cfg.SignAddr}, {"sts-function", cfg.STSFunctionAddr},
 	} {
 		ln, err := listen(l.name, l.addr)
 		if err != nil {
-			for _, o := range lns {
-				o.ln.Close()
-			}
 			return nil, err
 		}
 		lns = append(lns, ln)
@@ -140,7 +170,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if bucket == "" {
 		bucket = "ossupload-dev"
 	}
-	webOrigins := []string{webL.url, strings.Replace(webL.url, "127.0.0.1", "localhost", 1)}
+	origins := append([]string{webL.url, strings.Replace(webL.url, "127.0.0.1", "localhost", 1)}, extraOrigins...)
 	overrides := map[string]string{
 		"OSS_BUCKET":           bucket,
 		"OSS_REGION":           Region,
@@ -150,7 +180,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		"AUTH_JWT_SECRET":      state.JWTSecret,
 		"AUTH_JWKS_URL":        "",
 		"AUTH_ALLOW_ANONYMOUS": "false",
-		"CORS_ALLOWED_ORIGINS": strings.Join(webOrigins, ","),
+		"CORS_ALLOWED_ORIGINS": strings.Join(origins, ","),
 	}
 	getenv := func(k string) string {
 		if v, ok := overrides[k]; ok {
@@ -184,8 +214,12 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err != nil {
 		return nil, err
 	}
+	// The rule ali-oss asks for in the browser: ETag exposed, since it
+	// completes a multipart upload with the parts' ETags (ali-oss 6.23.0
+	// README.md, "Browser Usage" > "Bucket setup"), and x-oss-request-id,
+	// which it copies into its errors (lib/browser/client.js, requestId).
 	if err := ossSrv.CreateBucket(bucket, []oss.CORSRule{{
-		AllowedOrigins: webOrigins,
+		AllowedOrigins: origins,
 		AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"},
 		AllowedHeaders: []string{"*"},
 		ExposeHeaders:  []string{"ETag", "x-oss-request-id", "x-oss-hash-crc64ecma", "x-oss-version-id"},
@@ -252,16 +286,20 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Bucket: bucket, Region: Region, MintToken: mint,
 	})
 
-	s.serve(ossL, ossSrv)
-	s.serve(stsL, sts.New(store, time.Now))
+	s.serve(ossL, s.watchDataDir(cfg.DataDir, ossSrv))
+	s.serve(stsL, s.watchDataDir(cfg.DataDir, sts.New(store, time.Now)))
 	s.serve(webL, page)
-	s.serve(signL, handlers["sign"])
-	s.serve(stsFnL, handlers["sts"])
+	s.serve(signL, s.watchDataDir(cfg.DataDir, handlers["sign"]))
+	s.serve(stsFnL, s.watchDataDir(cfg.DataDir, handlers["sts"]))
 
 	s.Ready = Ready{
 		OSS: ossL.url, STS: stsL.url, Web: webL.url + "/", Functions: triggerURLs, Bucket: bucket, Region: Region,
 		AccountID: iam.AccountID, AccessKeyID: state.AccessKeyID, AccessKeySecret: state.AccessKeySecret,
-		RoleARN: uploaderARN, JWT: jwt, User: DevUser, DataDir: cfg.DataDir,
+		RoleARN: uploaderARN, JWT: jwt, User: DevUser, DataDir: cfg.DataDir, CORSOrigins: origins,
+	}
+	s.Ready.EnvFile = filepath.Join(cfg.DataDir, envFile)
+	if err := s.writeEnvFile(s.Ready.EnvFile); err != nil {
+		return nil, err
 	}
 	return s, nil
 }
@@ -299,6 +337,7 @@ func (s *Stack) Close() {
 	if s.runtime != nil {
 		_ = s.runtime.Close()
 	}
+	s.removeEnvFile()
 }
 
 // roleCredentials returns a provider of the role's temporary credentials,

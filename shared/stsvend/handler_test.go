@@ -30,7 +30,7 @@ func TestVend(t *testing.T) {
 		want := Response{
 			AccessKeyID: r.AccessKeyID, AccessKeySecret: issuedSecret + "alice", StsToken: issuedToken + "alice",
 			SecurityToken: issuedToken + "alice", Expiration: "2026-11-24T00:14:30Z", Bucket: testBucket,
-			Region: "oss-cn-hangzhou", Endpoint: "http://127.0.0.1:9000", Secure: false, SldEnable: true, Dir: "uploads/alice/",
+			Region: "oss-cn-hangzhou", RegionID: "cn-hangzhou", Endpoint: "http://127.0.0.1:9000", Secure: false, SldEnable: true, Dir: "uploads/alice/",
 		}
 		if r != want || !strings.HasPrefix(r.AccessKeyID, "STS.") {
 			t.Fatalf("%s:\n got %+v\nwant %+v", method, r, want)
@@ -47,7 +47,7 @@ func TestVend(t *testing.T) {
 	// The raw JSON has ali-oss's option names.
 	w := serve(f.handler, request(http.MethodPost, token(t, testUser)))
 	for _, k := range []string{`"accessKeyId"`, `"accessKeySecret"`, `"stsToken"`, `"securityToken"`, `"expiration"`,
-		`"bucket"`, `"region"`, `"endpoint"`, `"secure"`, `"sldEnable"`, `"dir"`} {
+		`"bucket"`, `"region"`, `"regionId"`, `"endpoint"`, `"secure"`, `"sldEnable"`, `"dir"`} {
 		if !strings.Contains(w.Body.String(), k) {
 			t.Errorf("response lacks %s: %s", k, w.Body)
 		}

@@ -56,12 +56,17 @@ type Response struct {
 	SecurityToken   string `json:"securityToken"`
 	Expiration      string `json:"expiration"` // RFC 3339, UTC
 	Bucket          string `json:"bucket"`
-	Region          string `json:"region"` // "oss-<region>"
-	Endpoint        string `json:"endpoint,omitempty"`
-	Secure          bool   `json:"secure"`
-	SldEnable       bool   `json:"sldEnable,omitempty"`
-	Cname           bool   `json:"cname,omitempty"`
-	Dir             string `json:"dir"` // the caller's prefix; upload keys must start with it
+	Region          string `json:"region"` // "oss-<region>", as ali-oss wants it
+	// RegionID is the bare region id ("cn-hangzhou") for the Go SDK's V4
+	// signer, oss.Region(regionId): it puts the value verbatim into the
+	// credential scope <date>/<region>/oss/aliyun_v4_request
+	// (aliyun-oss-go-sdk v3.0.2 oss/auth.go getSignedStrV4, oss/conf.go GetSignRegion).
+	RegionID  string `json:"regionId"`
+	Endpoint  string `json:"endpoint,omitempty"`
+	Secure    bool   `json:"secure"`
+	SldEnable bool   `json:"sldEnable,omitempty"`
+	Cname     bool   `json:"cname,omitempty"`
+	Dir       string `json:"dir"` // the caller's prefix; upload keys must start with it
 }
 
 func newResponse(t Temporary, bucket, region, dir string, o ClientOptions) Response {
@@ -73,6 +78,7 @@ func newResponse(t Temporary, bucket, region, dir string, o ClientOptions) Respo
 		Expiration:      t.Expiration.UTC().Format(time.RFC3339),
 		Bucket:          bucket,
 		Region:          "oss-" + region,
+		RegionID:        region,
 		Endpoint:        o.Endpoint,
 		Secure:          o.Secure,
 		SldEnable:       o.SldEnable,

@@ -1,11 +1,20 @@
 // Drives the demo page of a freshly started local stack in headless Chromium:
 // signs in, uploads a small PNG by form (PostObject) and a 12 MiB file with
 // ali-oss multipart through the STS function, and waits for both verdicts;
-// then uploads a script named .png and waits for its rejection.
+// then uploads a script named .png and waits for its rejection. The page
+// must log no error and fetch nothing that fails.
+//
+// Then, as a frontend developer on their own dev server would: a page from
+// another origin (a second static server on another loopback port, passed
+// to the stack with -cors-origins) uploads by form and with ali-oss
+// multipart configured only from the sts answer, and both are verified;
+// the same page from a third origin, not listed, is refused by sign, sts
+// and the bucket.
 // Run by tests/browser/run.sh (make test-browser).
 import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
-import { mkdtempSync, writeFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
+import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -18,9 +27,10 @@ const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../.
 const work = mkdtempSync(path.join(tmpdir(), 'ossupload-browser-'));
 const shots = path.join(root, 'build/browser');
 
-function startStack() {
+function startStack(corsOrigins) {
   const args = ['-oss', '127.0.0.1:0', '-sts', '127.0.0.1:0', '-web', '127.0.0.1:0', '-sign', '127.0.0.1:0',
-    '-sts-function', '127.0.0.1:0', '-data', path.join(work, 'data'), '-bin', path.join(root, 'build/host')];
+    '-sts-function', '127.0.0.1:0', '-data', path.join(work, 'data'), '-bin', path.join(root, 'build/host'),
+    '-cors-origins', corsOrigins];
   const child = spawn(path.join(root, 'build/host/localstack'), args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the local stack did not print READY within 60 s')), 60000);
@@ -40,6 +50,44 @@ function stop(child) {
   try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
 }
 
+// A frontend's dev server: tests/browser/frontend and the browser build of
+// ali-oss, on a free loopback port (so on an origin of its own).
+function devServer() {
+  const files = {
+    '/': ['tests/browser/frontend/index.html', 'text/html; charset=utf-8'],
+    '/frontend.js': ['tests/browser/frontend/frontend.js', 'text/javascript; charset=utf-8'],
+    '/aliyun-oss-sdk.min.js': ['web/node_modules/ali-oss/dist/aliyun-oss-sdk.min.js', 'text/javascript; charset=utf-8'],
+  };
+  const srv = http.createServer((req, res) => {
+    const f = files[req.url];
+    if (req.url === '/favicon.ico') { res.writeHead(204); res.end(); return; }
+    if (!f) { res.writeHead(404); res.end(); return; }
+    res.writeHead(200, { 'Content-Type': f[1] });
+    res.end(readFileSync(path.join(root, f[0])));
+  });
+  return new Promise((resolve) => srv.listen(0, '127.0.0.1', () =>
+    resolve({ srv, origin: 'http://127.0.0.1:' + srv.address().port })));
+}
+
+// watch records what a page logs as an error, its uncaught exceptions and
+// its failed fetches.
+function watch(page, name) {
+  const w = { errors: [], messages: [] };
+  page.on('console', (m) => {
+    console.log(`[${name}]`, m.type(), m.text());
+    w.messages.push(m.text());
+    if (m.type() === 'error') w.errors.push(m.text());
+  });
+  page.on('pageerror', (e) => { console.log(`[${name} error]`, e.message); w.errors.push(e.message); });
+  page.on('response', (r) => { if (r.status() >= 400) w.errors.push(`${r.status()} ${r.url()}`); });
+  page.on('requestfailed', (r) => w.messages.push(`request failed: ${r.url()}`));
+  return w;
+}
+
+function noErrors(w, name) {
+  if (w.errors.length) throw new Error(`${name} logged errors or failed requests:\n  ${w.errors.join('\n  ')}`);
+}
+
 // A real 1x1 PNG (the PNG signature, IHDR, IDAT, IEND).
 const tinyPNG = Buffer.from(
   '89504e470d0a1a0a0000000d4948445200000001000000010806000000' +
@@ -56,7 +104,9 @@ async function main() {
   const fake = path.join(work, 'fake.png');
   writeFileSync(fake, '#!/bin/sh\necho this is not a picture\n');
 
-  const { child, ready } = await startStack();
+  const allowed = await devServer();
+  const unlisted = await devServer();
+  const { child, ready } = await startStack(allowed.origin);
   let browser;
   try {
     browser = await chromium.launch({
@@ -65,9 +115,13 @@ async function main() {
         '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
     });
     const page = await browser.newPage();
-    page.on('console', (m) => console.log('[page]', m.type(), m.text()));
-    page.on('pageerror', (e) => console.log('[page error]', e.message));
+    const demo = watch(page, 'demo');
     await page.goto(ready.web);
+    // The user-id pattern must compile under the v flag, or the browser
+    // drops client-side validation (and says so on the console).
+    if (await page.locator('#user').evaluate((el) => { el.value = 'not valid!'; return el.checkValidity(); })) {
+      throw new Error('the user-id input accepts "not valid!": its pattern is not applied');
+    }
     await page.fill('#user', 'browser-user');
     await page.click('#signin-form button');
     await page.waitForSelector('#whoami:text("signed in as browser-user")');
@@ -110,9 +164,44 @@ async function main() {
 
     await page.screenshot({ path: path.join(shots, 'demo.png'), fullPage: true });
     console.log('screenshot: build/browser/demo.png');
-    console.log('3 passed, 0 failed');
+    noErrors(demo, 'the demo page');
+
+    // A frontend on its own dev server, listed with -cors-origins.
+    const cfg = { signUrl: ready.functions.sign + '/', stsUrl: ready.functions.sts + '/', jwt: ready.jwt };
+    const front = await browser.newPage();
+    const frontLog = watch(front, 'frontend');
+    await front.goto(allowed.origin + '/');
+    const formKey = await front.evaluate((c) => window.formUpload(c), cfg);
+    const mpKey = await front.evaluate((c) => window.aliossUpload(c, 3 * 1024 * 1024 + 12345), cfg);
+    for (const [way, key] of [['form', formKey], ['ali-oss', mpKey]]) {
+      const verdict = await front.evaluate(([c, k]) => window.verdict(c, k), [cfg, key]);
+      console.log(`frontend on ${allowed.origin}, ${way}: ${key}: ${verdict}`);
+      if (verdict !== 'verified') throw new Error(`${way} upload from ${allowed.origin} ended ${verdict}`);
+    }
+    noErrors(frontLog, 'the frontend page');
+
+    // The same page from an origin the stack does not list.
+    const creds = await (await fetch(cfg.stsUrl, { method: 'POST', headers: { Authorization: 'Bearer ' + cfg.jwt } })).json();
+    const other = await browser.newPage();
+    const otherLog = watch(other, 'unlisted');
+    await other.goto(unlisted.origin + '/');
+    const refused = await other.evaluate(([c, k]) => window.refused(c, k), [cfg, creds]);
+    console.log(`frontend on ${unlisted.origin} (not listed):`, JSON.stringify(refused));
+    const blocked = (u) => otherLog.messages.some((m) => m.includes(`at '${u}`) && m.includes('blocked by CORS policy'));
+    for (const [name, target] of [['sign', ready.functions.sign], ['sts', ready.functions.sts], ['oss', ready.oss]]) {
+      if (!String(refused[name]).startsWith('refused') || !blocked(target)) {
+        throw new Error(`${name} was not refused by CORS for ${unlisted.origin}: ${refused[name]}`);
+      }
+    }
+    const st = await fetch(cfg.signUrl + 'status?key=' + encodeURIComponent(creds.dir + 'refused.png'),
+      { headers: { Authorization: 'Bearer ' + cfg.jwt } });
+    if (st.status !== 404) throw new Error(`the refused upload exists (status answered ${st.status})`);
+
+    console.log('6 passed, 0 failed');
   } finally {
     if (browser) await browser.close();
+    allowed.srv.close();
+    unlisted.srv.close();
     stop(child);
     rmSync(work, { recursive: true, force: true });
   }

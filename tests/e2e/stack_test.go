@@ -31,6 +31,8 @@ type ready struct {
 	RoleARN         string            `json:"roleArn"`
 	JWT             string            `json:"jwt"`
 	User            string            `json:"user"`
+	CORSOrigins     []string          `json:"corsOrigins"`
+	EnvFile         string            `json:"envFile"`
 }
 
 var (
@@ -83,14 +85,28 @@ type stack struct {
 // temp dir when empty) and stops it when the test ends.
 func startStack(t *testing.T, dir string, extraEnv ...string) *stack {
 	t.Helper()
+	return startStackArgs(t, dir, nil, extraEnv...)
+}
+
+// stackCommand is the local stack on free ports with data in dir; args
+// come last, so they override the defaults.
+func stackCommand(dir string, args ...string) *exec.Cmd {
+	cmd := exec.Command(filepath.Join(binDir, "localstack"), append([]string{
+		"-oss", "127.0.0.1:0", "-sts", "127.0.0.1:0", "-web", "127.0.0.1:0", "-sign", "127.0.0.1:0", "-sts-function", "127.0.0.1:0",
+		"-data", dir, "-bin", binDir,
+		"-s", filepath.Join(repoRoot, "s.yaml"), "-template", filepath.Join(repoRoot, "template.yaml"), "-webroot", filepath.Join(repoRoot, "web"),
+	}, args...)...)
+	cmd.Dir = repoRoot
+	return cmd
+}
+
+// startStackArgs is startStack with extra command-line flags.
+func startStackArgs(t *testing.T, dir string, args []string, extraEnv ...string) *stack {
+	t.Helper()
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	cmd := exec.Command(filepath.Join(binDir, "localstack"),
-		"-oss", "127.0.0.1:0", "-sts", "127.0.0.1:0", "-web", "127.0.0.1:0", "-sign", "127.0.0.1:0", "-sts-function", "127.0.0.1:0",
-		"-data", dir, "-bin", binDir,
-		"-s", filepath.Join(repoRoot, "s.yaml"), "-template", filepath.Join(repoRoot, "template.yaml"), "-webroot", filepath.Join(repoRoot, "web"))
-	cmd.Dir = repoRoot
+	cmd := stackCommand(dir, args...)
 	cmd.Env = append(os.Environ(), extraEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	logs := &syncBuffer{}
@@ -135,7 +151,8 @@ func startStack(t *testing.T, dir string, extraEnv ...string) *stack {
 	return s
 }
 
-// stop sends SIGINT (Ctrl-C) and waits for the stack to exit.
+// stop sends SIGINT (Ctrl-C) and waits for the stack to exit, which it
+// must do with status 0: a normal stop is not a failure.
 func (s *stack) stop(t *testing.T) {
 	if s.cmd.ProcessState != nil {
 		return
@@ -144,7 +161,10 @@ func (s *stack) stop(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- s.cmd.Wait() }()
 	select {
-	case <-done:
+	case err := <-done:
+		if err != nil {
+			t.Errorf("the local stack ended with %v after Ctrl-C, want exit status 0", err)
+		}
 	case <-time.After(15 * time.Second):
 		_ = syscall.Kill(-s.cmd.Process.Pid, syscall.SIGKILL)
 		<-done

@@ -1,0 +1,199 @@
+package nodeconf
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	localstack "github.com/ossupload/ossupload/local/stack"
+)
+
+// tinyPNG is a real 1x1 PNG (signature, IHDR, IDAT, IEND).
+const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M/A8B8ABQACAdGkzV8AAAAASUVORK5CYII="
+
+// startLocalStack runs the local stack in this process on free ports, with
+// host builds of the three functions, so the sts answer is the real
+// function's and the upload meets the real verify function.
+func startLocalStack(t *testing.T, root string) *localstack.Stack {
+	t.Helper()
+	bin := t.TempDir()
+	for _, fn := range []string{"sign", "sts", "verify"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, fn, "main"), "./functions/"+fn)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build %s: %v\n%s", fn, err, out)
+		}
+	}
+	var logs syncBuffer
+	s, err := localstack.Start(context.Background(), localstack.Config{
+		OSSAddr: "127.0.0.1:0", STSAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", SignAddr: "127.0.0.1:0", STSFunctionAddr: "127.0.0.1:0",
+		DataDir: t.TempDir(), BinDir: bin, SYAML: filepath.Join(root, "s.yaml"), Template: filepath.Join(root, "template.yaml"),
+		WebRoot: filepath.Join(root, "web"), Getenv: func(string) string { return "" }, Output: &logs,
+	})
+	if err != nil {
+		t.Fatalf("local stack: %v\n%s", err, logs.String())
+	}
+	t.Cleanup(func() {
+		s.Close()
+		if t.Failed() {
+			t.Logf("local stack output:\n%s", logs.String())
+		}
+	})
+	return s
+}
+
+// The browser-side pattern of README "Signing the form in the browser":
+// a form-only widget signs a PostObject policy itself with ali-oss's
+// signPostObjectPolicyV4 from the sts answer. The upload lands and is
+// verified; the session policy still confines it to the caller's prefix;
+// the policy's conditions are enforced; the signature covers the policy.
+func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
+	nodeBin, root := requireNode(t)
+	s := startLocalStack(t, root)
+
+	req, err := http.NewRequest(http.MethodPost, s.Ready.Functions["sts"]+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("sts: %d %s", res.StatusCode, answer)
+	}
+
+	run := fmt.Sprintf("v4form-%d", time.Now().UnixNano())
+	arg, err := json.Marshal(map[string]any{"answer": json.RawMessage(answer), "run": run, "png": tinyPNG})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, "tests/node/post_policy_v4.mjs", string(arg))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node: %v\n%s", err, stderr.String())
+	}
+
+	type result struct {
+		Name, Key, Code string
+		Status          int
+	}
+	got := map[string]result{}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var r result
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("output line %q: %v", sc.Text(), err)
+		}
+		got[r.Name] = r
+	}
+	dir := "uploads/" + s.Ready.User + "/"
+	for _, want := range []result{
+		{Name: "upload", Status: http.StatusOK},
+		{Name: "outside-dir", Status: http.StatusForbidden, Code: "AccessDenied"},
+		{Name: "policy-enforced", Status: http.StatusBadRequest, Code: "EntityTooLarge"},
+		{Name: "tampered", Status: http.StatusForbidden, Code: "SignatureDoesNotMatch"},
+	} {
+		r, ok := got[want.Name]
+		switch {
+		case !ok:
+			t.Errorf("%s: no result from the script", want.Name)
+		case r.Status != want.Status || r.Code != want.Code:
+			t.Errorf("%s (%s): HTTP %d %q, want %d %q", want.Name, r.Key, r.Status, r.Code, want.Status, want.Code)
+		case want.Name != "outside-dir" && !strings.HasPrefix(r.Key, dir+run+"/"):
+			t.Errorf("%s: key %q outside %s", want.Name, r.Key, dir+run+"/")
+		}
+	}
+	if t.Failed() {
+		return
+	}
+
+	// The upload is judged like any other: the sign function's /status.
+	key := got["upload"].Key
+	statusURL := s.Ready.Functions["sign"] + "/status?key=" + url.QueryEscape(key)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		req, _ := http.NewRequest(http.MethodGet, statusURL, nil)
+		req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var st struct{ Status, Reason string }
+		err = json.NewDecoder(res.Body).Decode(&st)
+		res.Body.Close()
+		if err != nil || res.StatusCode != http.StatusOK {
+			t.Fatalf("status of %s: HTTP %d %v", key, res.StatusCode, err)
+		}
+		if st.Status != "pending" {
+			if st.Status != "verified" {
+				t.Fatalf("%s: %s (%s), want verified", key, st.Status, st.Reason)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no verdict within 30 s", key)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
+	// The refused forms stored nothing (read with the developer's key).
+	client, err := aoss.New(s.Ready.OSS, s.Ready.AccessKeyID, s.Ready.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := client.Bucket(s.Ready.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"outside-dir", "policy-enforced", "tampered"} {
+		_, err := b.GetObjectDetailedMeta(got[name].Key)
+		var se aoss.ServiceError
+		if !errors.As(err, &se) || se.StatusCode != http.StatusNotFound {
+			t.Errorf("%s: HEAD %s = %v, want 404", name, got[name].Key, err)
+		}
+	}
+}
+
+// syncBuffer collects the stack's output, written by its goroutines and
+// the function processes' pipes while the test runs.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
