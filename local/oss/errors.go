@@ -97,7 +97,7 @@ func errorXML(e *Error, requestID, host string) []byte {
 		panic(err)
 	}
 	buf.WriteByte('\n')
-	return buf.Bytes()
+	return literalQuotes(buf.Bytes())
 }
 
 // writeError writes e as OSS does: XML body (or, for HEAD, a base64 x-oss-err

@@ -211,8 +211,15 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	q := r.URL.Query()
+	if err := unemulatedHeaders(r.Header); err != nil {
+		return err
+	}
 	if rq.key == "" {
 		switch {
+		case q.Has("cors"):
+			return s.bucketCORS(w, rq, b)
+		case r.Method == http.MethodGet && q.Has("uploads"):
+			return s.listUploads(w, rq)
 		case r.Method == http.MethodGet && len(q) == len(listParams(q)):
 			return s.listObjects(w, rq)
 		case r.Method == http.MethodPost && len(q) == 0:
@@ -223,6 +230,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	switch r.Method {
 	case http.MethodPut:
 		switch {
+		case q.Has("uploadId") && r.Header.Get("x-oss-copy-source") != "":
+			return s.uploadPartCopy(w, rq)
 		case q.Has("uploadId"):
 			return s.uploadPart(w, rq)
 		case q.Has("tagging"):
@@ -263,6 +272,23 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		return errNotImplemented()
 	}
 	return errMethodNotAllowed()
+}
+
+// unemulatedHeaders refuses requests whose headers ask OSS for behaviour
+// the emulator does not reproduce, so that they fail here as
+// NotImplemented rather than succeed differently: an upload callback
+// (x-oss-callback: OSS calls the application server and returns its
+// answer, https://www.alibabacloud.com/help/en/oss/developer-reference/callback)
+// and a storage class other than Standard (an Archive object cannot be
+// read before RestoreObject, https://www.alibabacloud.com/help/en/oss/user-guide/overview-53).
+func unemulatedHeaders(h http.Header) error {
+	if h.Get("x-oss-callback") != "" {
+		return errNotImplemented()
+	}
+	if c := h.Get("x-oss-storage-class"); c != "" && !strings.EqualFold(c, "Standard") {
+		return errNotImplemented()
+	}
+	return nil
 }
 
 // subResourcesOf lists the sub-resource parameters present, other than the
