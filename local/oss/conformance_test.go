@@ -504,6 +504,15 @@ func TestUnimplementedIsRefused(t *testing.T) {
 		{"PutBucketLifecycle", "PUT", "", map[string]interface{}{"lifecycle": nil}, nil, "<LifecycleConfiguration/>"},
 		{"DeleteMultipleObjects", "POST", "", map[string]interface{}{"delete": nil}, nil, "<Delete/>"},
 		{"GetBucketPolicy", "GET", "", map[string]interface{}{"policy": nil}, nil, ""},
+		{"GetBucketAcl", "GET", "", map[string]interface{}{"acl": nil}, nil, ""},
+		{"GetBucketLogging", "GET", "", map[string]interface{}{"logging": nil}, nil, ""},
+		{"PutBucketReferer", "PUT", "", map[string]interface{}{"referer": nil}, nil, "<RefererConfiguration/>"},
+		{"GetBucketVersioning", "GET", "", map[string]interface{}{"versioning": nil}, nil, ""},
+		{"ListObjectVersions", "GET", "", map[string]interface{}{"versions": nil}, nil, ""},
+		{"GetBucketLocation", "GET", "", map[string]interface{}{"location": nil}, nil, ""},
+		{"GetBucketInfo", "GET", "", map[string]interface{}{"bucketInfo": nil}, nil, ""},
+		{"PutBucket", "PUT", "", nil, nil, ""},
+		{"DeleteBucket", "DELETE", "", nil, nil, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
