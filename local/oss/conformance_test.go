@@ -98,6 +98,9 @@ func TestCORSExposesOnlyTheRuleList(t *testing.T) {
 			if got := h.Get("Access-Control-Expose-Headers"); got != c.want {
 				t.Errorf("Access-Control-Expose-Headers = %q, want %q", got, c.want)
 			}
+			if v := h.Get("Vary"); v != "" {
+				t.Errorf("Vary = %q without ResponseVary", v)
+			}
 			pre := httptest.NewRequest(http.MethodOptions, e.url+"/"+testBucket+"/cors/x", nil)
 			pre.Header.Set("Origin", "http://localhost:5173")
 			pre.Header.Set("Access-Control-Request-Method", "PUT")
@@ -385,6 +388,11 @@ func TestListMultipartUploads(t *testing.T) {
 	res, err := b.ListMultipartUploads(aoss.KeyMarker("uploads/a/1.bin"))
 	if err != nil || len(res.Uploads) != 3 || res.Uploads[0].Key != "uploads/a/2 ü+.bin" {
 		t.Fatalf("key-marker: %+v %v", res, err)
+	}
+
+	// upload-id-marker without key-marker is ignored.
+	if res, err := b.ListMultipartUploads(aoss.UploadIDMarker("FFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFF")); err != nil || len(res.Uploads) != len(keys) {
+		t.Fatalf("upload-id-marker alone: %+v %v", res, err)
 	}
 
 	// An aborted or completed upload is no longer listed.

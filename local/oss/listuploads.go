@@ -45,7 +45,7 @@ type listUploadsResult struct {
 // afterUploadMarker reports whether upload u sorts after the markers.
 func afterUploadMarker(u Upload, keyMarker, uploadIDMarker string) bool {
 	if keyMarker == "" {
-		return true
+		return true // "if key-marker is not set, OSS ignores upload-id-marker"
 	}
 	if uploadIDMarker == "" {
 		return u.Key > keyMarker
@@ -60,9 +60,6 @@ func (s *Server) listUploads(w http.ResponseWriter, rq *request) error {
 	q := rq.r.URL.Query()
 	prefix, delim := q.Get("prefix"), q.Get("delimiter")
 	keyMarker, idMarker := q.Get("key-marker"), q.Get("upload-id-marker")
-	if keyMarker == "" {
-		idMarker = "" // "if key-marker is not set, OSS ignores upload-id-marker"
-	}
 	maxUploads := 1000
 	if v := q.Get("max-uploads"); v != "" {
 		n, err := strconv.Atoi(v)
