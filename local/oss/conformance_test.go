@@ -183,6 +183,48 @@ func TestBucketCORSAPI(t *testing.T) {
 	}
 }
 
+// The XML file ossutil's "cors --method put" sends as is (the document of
+// the PutBucketCors reference), through the SDK's raw-XML calls.
+func TestBucketCORSRawXML(t *testing.T) {
+	e := newEnv(t)
+	c := e.client(t, rootAK, rootSecret, "")
+	doc := `<?xml version="1.0" encoding="UTF-8"?>
+<CORSConfiguration>
+    <CORSRule>
+      <AllowedOrigin>*</AllowedOrigin>
+      <AllowedMethod>PUT</AllowedMethod>
+      <AllowedMethod>GET</AllowedMethod>
+      <AllowedHeader>Authorization</AllowedHeader>
+    </CORSRule>
+    <CORSRule>
+      <AllowedOrigin>http://example.com</AllowedOrigin>
+      <AllowedOrigin>http://example.net</AllowedOrigin>
+      <AllowedMethod>GET</AllowedMethod>
+      <AllowedHeader>Authorization</AllowedHeader>
+      <ExposeHeader>x-oss-test</ExposeHeader>
+      <ExposeHeader>x-oss-test1</ExposeHeader>
+      <MaxAgeSeconds>100</MaxAgeSeconds>
+    </CORSRule>
+    <ResponseVary>false</ResponseVary>
+</CORSConfiguration>
+`
+	if err := c.SetBucketCORSXml(testBucket, doc); err != nil {
+		t.Fatalf("SetBucketCORSXml: %v", err)
+	}
+	got, err := c.GetBucketCORSXml(testBucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `<?xml version="1.0" encoding="UTF-8"?>` + "\n" + `<CORSConfiguration>` +
+		`<CORSRule><AllowedOrigin>*</AllowedOrigin><AllowedMethod>PUT</AllowedMethod><AllowedMethod>GET</AllowedMethod><AllowedHeader>Authorization</AllowedHeader></CORSRule>` +
+		`<CORSRule><AllowedOrigin>http://example.com</AllowedOrigin><AllowedOrigin>http://example.net</AllowedOrigin><AllowedMethod>GET</AllowedMethod>` +
+		`<AllowedHeader>Authorization</AllowedHeader><ExposeHeader>x-oss-test</ExposeHeader><ExposeHeader>x-oss-test1</ExposeHeader><MaxAgeSeconds>100</MaxAgeSeconds></CORSRule>` +
+		`<ResponseVary>false</ResponseVary></CORSConfiguration>`
+	if got != want {
+		t.Errorf("GetBucketCORSXml =\n%s\nwant\n%s", got, want)
+	}
+}
+
 func TestBucketCORSRefusals(t *testing.T) {
 	e := newEnv(t)
 	c := e.client(t, rootAK, rootSecret, "")
