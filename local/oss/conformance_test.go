@@ -588,3 +588,68 @@ func TestUnimplementedIsRefused(t *testing.T) {
 		t.Errorf("Standard storage class refused: %v", err)
 	}
 }
+
+// Checks the conformance table lists for multipart and GetObject that the
+// SDK suite does not exercise.
+func TestMultipartAndGetDetails(t *testing.T) {
+	e := newEnv(t)
+	b := e.bucket(t, rootAK, rootSecret, "")
+	if err := b.PutObject("uploads/exists.csv", strings.NewReader("a,b\n")); err != nil {
+		t.Fatal(err)
+	}
+	t.Run("initiate with forbid-overwrite", func(t *testing.T) {
+		_, err := b.InitiateMultipartUpload("uploads/exists.csv", aoss.ForbidOverWrite(true))
+		wantCode(t, err, "FileAlreadyExists", 409)
+	})
+	imur, err := b.InitiateMultipartUpload("uploads/parts.bin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Run("part number bounds", func(t *testing.T) {
+		for _, n := range []int{0, 10001} {
+			_, err := b.UploadPart(imur, strings.NewReader("x"), 1, n)
+			wantCode(t, err, "InvalidArgument", 400)
+		}
+	})
+	var parts []aoss.UploadPart
+	for n := 1; n <= 5; n++ {
+		p, err := b.UploadPart(imur, bytes.NewReader(pattern(100*1024, byte(n))), 100*1024, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		parts = append(parts, p)
+	}
+	t.Run("ListParts paging", func(t *testing.T) {
+		page, err := b.ListUploadedParts(imur, aoss.MaxParts(2), aoss.PartNumberMarker(1))
+		if err != nil || len(page.UploadedParts) != 2 || page.UploadedParts[0].PartNumber != 2 || !page.IsTruncated || page.NextPartNumberMarker != "3" {
+			t.Fatalf("ListUploadedParts(max 2 after 1) = %+v, %v", page, err)
+		}
+		last, err := b.ListUploadedParts(imur, aoss.PartNumberMarker(3))
+		if err != nil || len(last.UploadedParts) != 2 || last.IsTruncated || last.UploadedParts[1].ETag != parts[4].ETag {
+			t.Fatalf("ListUploadedParts(after 3) = %+v, %v", last, err)
+		}
+		_, err = b.ListUploadedParts(imur, aoss.MaxParts(1001))
+		wantCode(t, err, "InvalidArgument", 400)
+	})
+	t.Run("complete-all", func(t *testing.T) {
+		res, err := b.CompleteMultipartUpload(imur, nil, aoss.SetHeader("x-oss-complete-all", "yes"))
+		if err != nil || !strings.HasSuffix(res.ETag, `-5"`) {
+			t.Fatalf("complete-all: %+v, %v", res, err)
+		}
+		h, err := b.GetObjectDetailedMeta("uploads/parts.bin")
+		if err != nil || h.Get("Content-Length") != fmt.Sprint(5*100*1024) {
+			t.Fatalf("completed object %v, %v", h, err)
+		}
+	})
+	t.Run("response overrides", func(t *testing.T) {
+		var h http.Header
+		rc, err := b.GetObject("uploads/exists.csv", aoss.ResponseContentType("text/csv"), aoss.ResponseContentDisposition("attachment"), aoss.GetResponseHeader(&h))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rc.Close()
+		if h.Get("Content-Type") != "text/csv" || h.Get("Content-Disposition") != "attachment" {
+			t.Errorf("overrides not applied: %v", h)
+		}
+	})
+}
