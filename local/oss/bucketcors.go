@@ -52,17 +52,6 @@ type corsConfigOut struct {
 	ResponseVary bool          `xml:"ResponseVary"`
 }
 
-func errNoSuchCORS() *Error {
-	return newError(http.StatusNotFound, "NoSuchCORSConfiguration", "The CORS Configuration does not exist.", "0034-00000001")
-}
-
-// errCORSArgument: OSS documents the EC of each invalid rule (0034-000000xx)
-// but not the code's name; InvalidArgument 400 is what OSS gives for
-// invalid request parameters in general.
-func errCORSArgument(msg, ec string) *Error {
-	return newError(http.StatusBadRequest, "InvalidArgument", msg, ec)
-}
-
 // parseCORS checks a PutBucketCors body (and its Content-MD5, if sent).
 func parseCORS(body io.Reader, contentMD5 string) ([]CORSRule, bool, error) {
 	var doc corsConfigXML

@@ -5,9 +5,12 @@
 // URLs and PostObject form authentication, with the date and STS token
 // rules of the real service; RAM authorisation of every request through the
 // identity store; objects (put, get with ranges, head, delete, copy, list,
-// tagging), multipart uploads, bucket CORS, event notifications; ETags,
-// CRC-64 headers and error documents as OSS sends them. Bodies stream
-// through a pluggable Store (on disk by default) and never sit in memory.
+// tagging), multipart uploads (UploadPartCopy and ListMultipartUploads
+// included), bucket CORS and its Put/Get/DeleteBucketCors API, event
+// notifications; ETags, CRC-64 headers and error documents as OSS sends
+// them. What it does not emulate it refuses with NotImplemented
+// (CONFORMANCE.md). Bodies stream through a pluggable Store (on disk by
+// default) and never sit in memory.
 package oss
 
 import (
