@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
@@ -652,4 +653,64 @@ func TestMultipartAndGetDetails(t *testing.T) {
 			t.Errorf("overrides not applied: %v", h)
 		}
 	})
+}
+
+// CopyObject's x-oss-copy-source-if-* conditions: 412 for if-match and
+// if-unmodified-since, 304 for if-none-match and if-modified-since, and
+// nothing copied when they fail.
+func TestCopyObjectConditions(t *testing.T) {
+	e := newEnv(t)
+	b := e.bucket(t, rootAK, rootSecret, "")
+	if err := b.PutObject("uploads/src.txt", strings.NewReader("source")); err != nil {
+		t.Fatal(err)
+	}
+	h, err := b.GetObjectDetailedMeta("uploads/src.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	etag := h.Get("ETag")
+	modified, err := http.ParseTime(h.Get("Last-Modified"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const other = `"0123456789ABCDEF0123456789ABCDEF"`
+	before, after := modified.Add(-time.Hour), modified.Add(time.Hour)
+	for i, c := range []struct {
+		name   string
+		opt    aoss.Option
+		status int // 200 copied, 304, 412
+	}{
+		{"if-match same", aoss.CopySourceIfMatch(etag), 200},
+		{"if-match other", aoss.CopySourceIfMatch(other), 412},
+		{"if-none-match other", aoss.CopySourceIfNoneMatch(other), 200},
+		{"if-none-match same", aoss.CopySourceIfNoneMatch(etag), 304},
+		{"if-unmodified-since after", aoss.CopySourceIfUnmodifiedSince(after), 200},
+		{"if-unmodified-since before", aoss.CopySourceIfUnmodifiedSince(before), 412},
+		{"if-modified-since before", aoss.CopySourceIfModifiedSince(before), 200},
+		{"if-modified-since after", aoss.CopySourceIfModifiedSince(after), 304},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			dst := fmt.Sprintf("uploads/dst-%d.txt", i)
+			_, err := b.CopyObject("uploads/src.txt", dst, c.opt)
+			switch c.status {
+			case 200:
+				if err != nil {
+					t.Fatalf("CopyObject: %v", err)
+				}
+			case 304:
+				if !notModified(err) {
+					t.Fatalf("CopyObject err = %v, want a 304", err)
+				}
+			default:
+				wantCode(t, err, "PreconditionFailed", 412)
+			}
+			if ok, err := b.IsObjectExist(dst); err != nil || ok != (c.status == 200) {
+				t.Errorf("target exists = %v (%v) after a %d", ok, err, c.status)
+			}
+		})
+	}
+	p := e.assume(t, `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":"acs:oss:*:*:`+testBucket+`/*"}]}`, 0)
+	sb := e.bucket(t, p.AccessKeyID, p.AccessKeySecret, p.SecurityToken)
+	_, err = sb.CopyObject("uploads/src.txt", "uploads/x.txt", aoss.CopySourceIfMatch(other))
+	wantCode(t, err, "AccessDenied", 403)
 }

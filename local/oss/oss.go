@@ -242,7 +242,7 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		case len(subResourcesOf(q)) > 0:
 			return errNotImplemented()
 		case r.Header.Get("x-oss-copy-source") != "":
-			return s.copyObject(w, rq)
+			return s.copyObjectChecked(w, rq)
 		}
 		return s.putObject(w, rq)
 	case http.MethodGet, http.MethodHead:
