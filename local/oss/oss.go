@@ -232,6 +232,12 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	}
 	switch r.Method {
 	case http.MethodPut:
+		if r.ContentLength > maxObjectSize && r.Header.Get("x-oss-copy-source") == "" {
+			// PutObject and UploadPart take at most 5 GB, like PostObject
+			// (https://www.alibabacloud.com/help/en/oss/developer-reference/putobject,
+			// .../uploadpart); refused before the body is read.
+			return newError(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
+		}
 		switch {
 		case q.Has("uploadId") && r.Header.Get("x-oss-copy-source") != "":
 			return s.uploadPartCopy(w, rq)
