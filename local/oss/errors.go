@@ -65,6 +65,11 @@ func errInternal() *Error {
 	return newError(http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.", "")
 }
 
+// errEntityTooLarge: an upload over the 5 GB a single request may carry.
+func errEntityTooLarge() *Error {
+	return newError(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
+}
+
 // errNoSuchCORS: GetBucketCors on a bucket without rules (EC 0034-00000001,
 // https://www.alibabacloud.com/help/en/oss/user-guide/0034-00000001).
 func errNoSuchCORS() *Error {

@@ -236,7 +236,7 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 			// PutObject and UploadPart take at most 5 GB, like PostObject
 			// (https://www.alibabacloud.com/help/en/oss/developer-reference/putobject,
 			// .../uploadpart); refused before the body is read.
-			return newError(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
+			return errEntityTooLarge()
 		}
 		switch {
 		case q.Has("uploadId") && r.Header.Get("x-oss-copy-source") != "":
