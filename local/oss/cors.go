@@ -6,11 +6,6 @@ import (
 	"strings"
 )
 
-// exposedAlways are exposed on every CORS response in addition to a rule's
-// ExposeHeaders: ali-oss needs ETag (multipart) and x-oss-request-id
-// (errors); the Go-style clients read the CRC and version headers.
-var exposedAlways = []string{"ETag", "x-oss-request-id", "x-oss-hash-crc64ecma", "x-oss-version-id"}
-
 // wildcardMatch matches s against a pattern with at most one '*'
 // (OSS CORS origins and headers).
 func wildcardMatch(pattern, s string) bool {
@@ -72,22 +67,29 @@ func allowOrigin(rule CORSRule, origin string) string {
 	return origin
 }
 
-func exposeHeaders(rule CORSRule) string {
-	seen := map[string]bool{}
-	var out []string
-	for _, h := range append(append([]string(nil), rule.ExposeHeaders...), exposedAlways...) {
-		if !seen[strings.ToLower(h)] {
-			seen[strings.ToLower(h)] = true
-			out = append(out, h)
-		}
+// exposeHeaders is the rule's ExposeHeader list and nothing else: OSS
+// exposes only what the matching rule lists ("ExposeHeader: the response
+// headers for allowed access requests from applications",
+// https://www.alibabacloud.com/help/en/oss/developer-reference/putbucketcors),
+// so a rule without ETag hides it from a browser and ali-oss multipart fails
+// with "Please set the etag of expose-headers in OSS" (ali-oss 6.23.0
+// lib/common/multipart.js), as it does on OSS.
+func exposeHeaders(rule CORSRule) string { return strings.Join(rule.ExposeHeaders, ", ") }
+
+// vary adds "Vary: Origin" when the bucket's CORS configuration has
+// ResponseVary true; with false (the default) OSS does not send it
+// (GetBucketCors, ResponseVary: https://www.alibabacloud.com/help/en/oss/developer-reference/getbucketcors).
+func vary(h http.Header, b Bucket) {
+	if b.ResponseVary {
+		h.Add("Vary", "Origin")
 	}
-	return strings.Join(out, ", ")
 }
 
 // preflight answers an OPTIONS request per the bucket's CORS rules: the
 // requested headers are echoed (a browser does not let "*" cover
 // Authorization).
 func preflight(w http.ResponseWriter, r *http.Request, b Bucket) error {
+	vary(w.Header(), b)
 	origin := r.Header.Get("Origin")
 	method := r.Header.Get("Access-Control-Request-Method")
 	if origin == "" || method == "" {
@@ -109,11 +111,12 @@ func preflight(w http.ResponseWriter, r *http.Request, b Bucket) error {
 	if len(headers) > 0 {
 		h.Set("Access-Control-Allow-Headers", strings.Join(headers, ", "))
 	}
-	h.Set("Access-Control-Expose-Headers", exposeHeaders(rule))
+	if e := exposeHeaders(rule); e != "" {
+		h.Set("Access-Control-Expose-Headers", e)
+	}
 	if rule.MaxAgeSeconds > 0 {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(rule.MaxAgeSeconds))
 	}
-	h.Add("Vary", "Origin, Access-Control-Request-Method, Access-Control-Request-Headers")
 	h.Set("Content-Length", "0")
 	w.WriteHeader(http.StatusOK)
 	return nil
@@ -123,6 +126,7 @@ func preflight(w http.ResponseWriter, r *http.Request, b Bucket) error {
 // request whose Origin and method a bucket rule allows; they are set before
 // the operation runs so error responses carry them too.
 func applyCORS(h http.Header, r *http.Request, b Bucket) {
+	vary(h, b)
 	origin := r.Header.Get("Origin")
 	if origin == "" {
 		return
@@ -133,9 +137,10 @@ func applyCORS(h http.Header, r *http.Request, b Bucket) {
 	}
 	h.Set("Access-Control-Allow-Origin", allowOrigin(rule, origin))
 	h.Set("Access-Control-Allow-Methods", strings.Join(rule.AllowedMethods, ", "))
-	h.Set("Access-Control-Expose-Headers", exposeHeaders(rule))
+	if e := exposeHeaders(rule); e != "" {
+		h.Set("Access-Control-Expose-Headers", e)
+	}
 	if rule.MaxAgeSeconds > 0 {
 		h.Set("Access-Control-Max-Age", strconv.Itoa(rule.MaxAgeSeconds))
 	}
-	h.Add("Vary", "Origin")
 }

@@ -65,6 +65,24 @@ func errInternal() *Error {
 	return newError(http.StatusInternalServerError, "InternalError", "We encountered an internal error. Please try again.", "")
 }
 
+// errEntityTooLarge: an upload over the 5 GB a single request may carry.
+func errEntityTooLarge() *Error {
+	return newError(http.StatusBadRequest, "EntityTooLarge", "Your proposed upload exceeds the maximum allowed size.", "")
+}
+
+// errNoSuchCORS: GetBucketCors on a bucket without rules (EC 0034-00000001,
+// https://www.alibabacloud.com/help/en/oss/user-guide/0034-00000001).
+func errNoSuchCORS() *Error {
+	return newError(http.StatusNotFound, "NoSuchCORSConfiguration", "The CORS Configuration does not exist.", "0034-00000001")
+}
+
+// errCORSArgument: OSS documents the EC of each invalid rule (0034-000000xx)
+// but not the code's name; InvalidArgument 400 is what OSS gives for
+// invalid request parameters in general.
+func errCORSArgument(msg, ec string) *Error {
+	return newError(http.StatusBadRequest, "InvalidArgument", msg, ec)
+}
+
 // errACL is the message OSS gives for a request its ACL/RAM evaluation refuses.
 const msgNoRight = "You have no right to access this object because of bucket acl."
 
@@ -97,7 +115,7 @@ func errorXML(e *Error, requestID, host string) []byte {
 		panic(err)
 	}
 	buf.WriteByte('\n')
-	return buf.Bytes()
+	return literalQuotes(buf.Bytes())
 }
 
 // writeError writes e as OSS does: XML body (or, for HEAD, a base64 x-oss-err

@@ -500,7 +500,7 @@ func (s *Server) copyObject(w http.ResponseWriter, rq *request) error {
 
 // writeXML writes v as an XML document.
 func writeXML(w http.ResponseWriter, status int, v any) {
-	b, err := xml.Marshal(v)
+	b, err := marshalXML(v)
 	if err != nil {
 		panic(err) // only fixed struct types are marshalled
 	}

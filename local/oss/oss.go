@@ -5,9 +5,12 @@
 // URLs and PostObject form authentication, with the date and STS token
 // rules of the real service; RAM authorisation of every request through the
 // identity store; objects (put, get with ranges, head, delete, copy, list,
-// tagging), multipart uploads, bucket CORS, event notifications; ETags,
-// CRC-64 headers and error documents as OSS sends them. Bodies stream
-// through a pluggable Store (on disk by default) and never sit in memory.
+// tagging), multipart uploads (UploadPartCopy and ListMultipartUploads
+// included), bucket CORS and its Put/Get/DeleteBucketCors API, event
+// notifications; ETags, CRC-64 headers and error documents as OSS sends
+// them. What it does not emulate it refuses with NotImplemented
+// (CONFORMANCE.md). Bodies stream through a pluggable Store (on disk by
+// default) and never sit in memory.
 package oss
 
 import (
@@ -223,8 +226,15 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		}
 	}
 	q := r.URL.Query()
+	if err := unemulatedHeaders(r.Header); err != nil {
+		return err
+	}
 	if rq.key == "" {
 		switch {
+		case q.Has("cors"):
+			return s.bucketCORS(w, rq, b)
+		case r.Method == http.MethodGet && q.Has("uploads"):
+			return s.listUploads(w, rq)
 		case r.Method == http.MethodGet && len(q) == len(listParams(q)):
 			return s.listObjects(w, rq)
 		case r.Method == http.MethodPost && len(q) == 0:
@@ -234,7 +244,15 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 	}
 	switch r.Method {
 	case http.MethodPut:
+		if r.ContentLength > maxObjectSize && r.Header.Get("x-oss-copy-source") == "" {
+			// PutObject and UploadPart take at most 5 GB, like PostObject
+			// (https://www.alibabacloud.com/help/en/oss/developer-reference/putobject,
+			// .../uploadpart); refused before the body is read.
+			return errEntityTooLarge()
+		}
 		switch {
+		case q.Has("uploadId") && r.Header.Get("x-oss-copy-source") != "":
+			return s.uploadPartCopy(w, rq)
 		case q.Has("uploadId"):
 			return s.uploadPart(w, rq)
 		case q.Has("tagging"):
@@ -244,7 +262,7 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		case len(subResourcesOf(q)) > 0:
 			return errNotImplemented()
 		case r.Header.Get("x-oss-copy-source") != "":
-			return s.copyObject(w, rq)
+			return s.copyObjectChecked(w, rq)
 		}
 		return s.putObject(w, rq)
 	case http.MethodGet, http.MethodHead:
@@ -281,6 +299,23 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		return errNotImplemented()
 	}
 	return errMethodNotAllowed()
+}
+
+// unemulatedHeaders refuses requests whose headers ask OSS for behaviour
+// the emulator does not reproduce, so that they fail here as
+// NotImplemented rather than succeed differently: an upload callback
+// (x-oss-callback: OSS calls the application server and returns its
+// answer, https://www.alibabacloud.com/help/en/oss/developer-reference/callback)
+// and a storage class other than Standard (an Archive object cannot be
+// read before RestoreObject, https://www.alibabacloud.com/help/en/oss/user-guide/overview-53).
+func unemulatedHeaders(h http.Header) error {
+	if h.Get("x-oss-callback") != "" {
+		return errNotImplemented()
+	}
+	if c := h.Get("x-oss-storage-class"); c != "" && !strings.EqualFold(c, "Standard") {
+		return errNotImplemented()
+	}
+	return nil
 }
 
 // subResourcesOf lists the sub-resource parameters present, other than the

@@ -40,6 +40,8 @@ type Store interface {
 	// into obj and removes the upload.
 	CompleteUpload(uploadID string, parts []int, obj Object, forbidOverwrite bool) (Object, error)
 	AbortUpload(uploadID string) error
+	// Uploads returns the bucket's initiated, unfinished uploads in any order.
+	Uploads(bucket string) ([]Upload, error)
 }
 
 // Store errors.
@@ -48,7 +50,7 @@ var (
 	ErrExists   = errors.New("oss store: already exists")
 )
 
-// Bucket is a bucket and its CORS rules.
+// Bucket is a bucket and its CORS configuration (PutBucketCors).
 type Bucket struct {
 	Name    string
 	Created time.Time
@@ -56,6 +58,8 @@ type Bucket struct {
 	// BlockPublicAccess is the bucket's Block Public Access switch
 	// (PutBucketPublicAccessBlock): public ACLs can no longer be set.
 	BlockPublicAccess bool `json:",omitempty"`
+	// ResponseVary: send "Vary: Origin" on every response (OSS default false).
+	ResponseVary bool `json:",omitempty"`
 }
 
 // CORSRule is one bucket CORS rule (PutBucketCors grammar).

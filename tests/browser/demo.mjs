@@ -2,7 +2,10 @@
 // signs in, uploads a small PNG by form (PostObject) and a 12 MiB file with
 // ali-oss multipart through the STS function, and waits for both verdicts;
 // then uploads a script named .png and waits for its rejection. The page
-// must log no error and fetch nothing that fails.
+// must log no error and fetch nothing that fails. Then it takes ETag out of
+// the bucket's CORS ExposeHeader (PutBucketCors with ali-oss) and checks
+// that ali-oss multipart fails in the browser as it does on OSS, and passes
+// again once the rule is restored.
 //
 // Then, as a frontend developer on their own dev server would: a page from
 // another origin (a second static server on another loopback port, passed
@@ -22,6 +25,7 @@ import readline from 'node:readline';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
 const { chromium } = require('playwright-core');
+const OSS = require('ali-oss');
 
 const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'ossupload-browser-'));
@@ -94,12 +98,60 @@ const tinyPNG = Buffer.from(
   '1f15c4890000000d49444154789c6360f8cfc0f01f0005000201' +
   'd1a4cd5f0000000049454e44ae426082', 'hex');
 
+// uploadAliOSS uploads file with the page's ali-oss multipart button and
+// returns the new row's final state: the verdict, or the error the page
+// shows.
+async function uploadAliOSS(page, file) {
+  const rows = await page.locator('tr[data-way="ali-oss"]').count();
+  await page.setInputFiles('#mp-file', file);
+  await page.click('#mp-upload');
+  await page.waitForFunction((n) => {
+    const r = document.querySelectorAll('tr[data-way="ali-oss"]');
+    return r.length > n && r[0].querySelector('.verdict').dataset.status !== 'pending';
+  }, rows, { timeout: 90000 });
+  const cell = page.locator('tr[data-way="ali-oss"] .verdict').first();
+  return { status: await cell.getAttribute('data-status'), text: await cell.textContent() };
+}
+
+// The bucket's CORS rule decides which response headers the page may read.
+// OSS exposes only the rule's ExposeHeader list, and ali-oss multipart
+// needs ETag: without it the upload fails in the browser with "Please set
+// the etag of expose-headers in OSS". The developer changes the rule with
+// ali-oss in Node (PutBucketCors, as one would against OSS), sees the
+// failure, restores the rule and sees the upload pass.
+async function corsExposeCase(page, ready, file) {
+  const admin = new OSS({
+    region: ready.region, bucket: ready.bucket, endpoint: ready.oss,
+    accessKeyId: ready.accessKeyId, accessKeySecret: ready.accessKeySecret,
+  });
+  const { rules } = await admin.getBucketCORS(ready.bucket);
+  const exposed = rules.flatMap((r) => [].concat(r.exposeHeader || []));
+  if (!exposed.includes('ETag') || !exposed.includes('x-oss-request-id')) {
+    throw new Error(`the local stack's CORS rule must expose ETag and x-oss-request-id, has ${JSON.stringify(rules)}`);
+  }
+  const withoutETag = rules.map((r) => ({ ...r, exposeHeader: [].concat(r.exposeHeader || []).filter((h) => h !== 'ETag') }));
+  await admin.putBucketCORS(ready.bucket, withoutETag);
+  const failed = await uploadAliOSS(page, file);
+  console.log(`ali-oss without ExposeHeader ETag: ${failed.text}`);
+  if (failed.status !== 'error' || !failed.text.includes('Please set the etag of expose-headers')) {
+    throw new Error(`without ExposeHeader ETag the multipart upload ended ${failed.status}: ${failed.text}`);
+  }
+  await admin.putBucketCORS(ready.bucket, rules);
+  const passed = await uploadAliOSS(page, file);
+  console.log(`ali-oss with the rule restored: ${passed.text}`);
+  if (passed.status !== 'verified') throw new Error(`with ExposeHeader ETag the multipart upload ended ${passed.text}`);
+}
+
 async function main() {
   const small = path.join(work, 'tiny.png');
   writeFileSync(small, tinyPNG);
   // 12 MiB that sniffs as PNG: the signature followed by noise.
   const big = path.join(work, 'big.png');
   writeFileSync(big, Buffer.concat([tinyPNG.subarray(0, 33), randomBytes(12 * 1024 * 1024 - 33)]));
+
+  // 3 MiB: three 1 MiB parts for the page's ali-oss multipart.
+  const mid = path.join(work, 'mid.png');
+  writeFileSync(mid, Buffer.concat([tinyPNG.subarray(0, 33), randomBytes(3 * 1024 * 1024 - 33)]));
 
   const fake = path.join(work, 'fake.png');
   writeFileSync(fake, '#!/bin/sh\necho this is not a picture\n');
@@ -162,10 +214,12 @@ async function main() {
       throw new Error(`the disguised upload ended ${text}, want rejected (type-mismatch)`);
     }
 
+    // Checked before the CORS case, whose failed upload the page reports on purpose.
+    noErrors(demo, 'the demo page');
+    await corsExposeCase(page, ready, mid);
+
     await page.screenshot({ path: path.join(shots, 'demo.png'), fullPage: true });
     console.log('screenshot: build/browser/demo.png');
-    noErrors(demo, 'the demo page');
-
     // A frontend on its own dev server, listed with -cors-origins.
     const cfg = { signUrl: ready.functions.sign + '/', stsUrl: ready.functions.sts + '/', jwt: ready.jwt };
     const front = await browser.newPage();
@@ -197,7 +251,7 @@ async function main() {
       { headers: { Authorization: 'Bearer ' + cfg.jwt } });
     if (st.status !== 404) throw new Error(`the refused upload exists (status answered ${st.status})`);
 
-    console.log('6 passed, 0 failed');
+    console.log('8 passed, 0 failed');
   } finally {
     if (browser) await browser.close();
     allowed.srv.close();

@@ -192,6 +192,49 @@ async function multipartCase(c, key, useFile) {
   return [{ key, size: MULTIPART_SIZE, seed: s }];
 }
 
+// bucketCORSCase: a developer fixes the bucket's CORS rule with ali-oss as
+// on OSS (PutBucketCors, GetBucketCors, DeleteBucketCors), then puts the
+// original rules back.
+async function bucketCORSCase(c) {
+  const { rules: original } = await c.getBucketCORS(cfg.bucket);
+  const rule = { allowedOrigin: ['http://localhost:5173'], allowedMethod: ['GET', 'PUT', 'POST'], allowedHeader: '*',
+    exposeHeader: ['ETag', 'x-oss-request-id'], maxAgeSeconds: 60 };
+  await c.putBucketCORS(cfg.bucket, [rule]);
+  const { rules } = await c.getBucketCORS(cfg.bucket);
+  const r = rules[0] || {};
+  if (rules.length !== 1 || r.allowedOrigin !== 'http://localhost:5173' || String(r.allowedMethod) !== 'GET,PUT,POST' ||
+      String(r.exposeHeader) !== 'ETag,x-oss-request-id' || r.maxAgeSeconds !== '60') {
+    throw new Error(`getBucketCORS after putBucketCORS: ${JSON.stringify(rules)}`);
+  }
+  await c.deleteBucketCORS(cfg.bucket);
+  let err;
+  try {
+    await c.getBucketCORS(cfg.bucket);
+  } catch (e) {
+    err = e;
+  }
+  if (!err || err.code !== 'NoSuchCORSConfiguration' || err.status !== 404) {
+    throw new Error(`getBucketCORS after deleteBucketCORS: ${err ? err.code + ' ' + err.status : 'succeeded'}`);
+  }
+  await c.putBucketCORS(cfg.bucket, original);
+  return [];
+}
+
+// listUploadsCase: an initiated upload is listed under its prefix and is
+// gone once aborted (ListMultipartUploads).
+async function listUploadsCase(c, base) {
+  const key = `${base}unfinished ü.bin`;
+  const { uploadId } = await c.initMultipartUpload(key);
+  const listed = await c.listUploads({ prefix: base, 'max-uploads': 10 });
+  if (!listed.uploads.some((u) => u.name === key && u.uploadId === uploadId) || listed.isTruncated) {
+    throw new Error(`listUploads does not show ${uploadId}: ${JSON.stringify(listed.uploads)}`);
+  }
+  await c.abortMultipartUpload(key, uploadId);
+  const after = await c.listUploads({ prefix: base });
+  if (after.uploads.length !== 0) throw new Error(`aborted upload still listed: ${JSON.stringify(after.uploads)}`);
+  return [];
+}
+
 async function main() {
   if (!(await resolvesLocalhost(`${cfg.bucket}.localhost`))) {
     report({ info: `${cfg.bucket}.localhost does not resolve here; the localhost variant maps *.localhost to 127.0.0.1 in its http.Agent lookup (browsers do this natively)` });
@@ -211,6 +254,9 @@ async function main() {
         await expectOK(`${name}/multipartUpload`, () => multipartCase(c, `${base}big ${odd}.bin`, sig === 'v4'));
       }
     }
+    const admin = client(sig, 'ip-host', userCreds);
+    await expectOK(`${sig}/ip-host/user/bucketCORS`, () => bucketCORSCase(admin));
+    await expectOK(`${sig}/ip-host/user/listUploads`, () => listUploadsCase(admin, `${cfg.prefix}${cfg.run}/uploads-${sig}/`));
     // Negative cases (ip-host and the browser's sld addressing).
     for (const addr of ['ip-host', 'sld-browser']) {
       const name = `${sig}/${addr}`;

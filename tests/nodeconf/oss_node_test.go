@@ -3,7 +3,8 @@
 // multipartUpload with V1 and V4 signatures, long-term and STS keys, under
 // the addressing modes ali-oss produces for a local endpoint, and the OSS
 // error codes it must see for forged, expired and foreign credentials and
-// for keys outside the session policy. The Node side is
+// for keys outside the session policy; and the bucket calls a developer
+// makes with it: Put/Get/DeleteBucketCors and ListMultipartUploads. The Node side is
 // tests/node/oss_conformance.mjs; this package starts the emulator, runs it,
 // reports each of its cases as a subtest and re-reads the objects it wrote
 // with the official Go SDK.
@@ -104,6 +105,7 @@ func expectedCases() []string {
 				names = append(names, sig+"/"+addr+"/"+who+"/put", sig+"/"+addr+"/"+who+"/multipartUpload")
 			}
 		}
+		names = append(names, sig+"/ip-host/user/bucketCORS", sig+"/ip-host/user/listUploads")
 		for _, addr := range []string{"ip-host", "sld-browser"} {
 			for _, c := range []string{"forged-secret/put", "forged-secret-user/multipartUpload", "expired-token/put",
 				"other-session-token/put", "missing-token/put", "outside-policy/put", "outside-policy/multipartUpload", "outside-policy/get"} {
