@@ -56,6 +56,8 @@ type Bucket struct {
 	// BlockPublicAccess is the bucket's Block Public Access switch
 	// (PutBucketPublicAccessBlock): public ACLs can no longer be set.
 	BlockPublicAccess bool `json:",omitempty"`
+	// Overwrite are the bucket's overwrite protection rules (overwrite.go).
+	Overwrite []OverwriteRule `json:",omitempty"`
 }
 
 // CORSRule is one bucket CORS rule (PutBucketCors grammar).
