@@ -78,6 +78,9 @@ func (s *Server) appendObject(w http.ResponseWriter, rq *request) error {
 		if objectType(cur) != typeAppendable {
 			return errObjectNotAppendable()
 		}
+		if err := s.refuseOverwrite(rq); err != nil {
+			return err
+		}
 		if position != cur.Size {
 			w.Header().Set("x-oss-next-append-position", strconv.FormatInt(cur.Size, 10))
 			return errPositionNotEqualToLength()

@@ -268,7 +268,7 @@ func (s *Server) completeUpload(w http.ResponseWriter, rq *request) error {
 	obj.Bucket, obj.Key, obj.Size, obj.CRC64, obj.LastModified = rq.bucket, rq.key, size, crc, rq.now.UTC()
 	obj.ETag = hexMD5(etagSum.Sum(nil)) + "-" + strconv.Itoa(len(chosen))
 	old := s.previousSize(rq.bucket, rq.key)
-	obj, err = s.store.CompleteUpload(u.ID, numbers, obj, forbidOverwrite(r.Header.Get("x-oss-forbid-overwrite")))
+	obj, err = s.store.CompleteUpload(u.ID, numbers, obj, forbidOverwrite(r.Header.Get("x-oss-forbid-overwrite")) || s.overwriteForbidden(rq, rq.key))
 	switch {
 	case errors.Is(err, ErrExists):
 		return errFileExists()

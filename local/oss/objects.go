@@ -203,6 +203,7 @@ func (s *Server) putObject(w http.ResponseWriter, rq *request) error {
 	if err != nil {
 		return err
 	}
+	forbid = forbid || s.overwriteForbidden(rq, rq.key)
 	if forbid {
 		if _, err := s.store.Stat(rq.bucket, rq.key); err == nil {
 			return errFileExists()
@@ -488,7 +489,7 @@ func (s *Server) copyObject(w http.ResponseWriter, rq *request) error {
 	}
 	old := s.previousSize(rq.bucket, rq.key)
 	obj.Bucket, obj.Key, obj.LastModified = rq.bucket, rq.key, rq.now.UTC()
-	if obj, err = s.commit(st, obj, "", forbid); err != nil {
+	if obj, err = s.commit(st, obj, "", forbid || s.overwriteForbidden(rq, rq.key)); err != nil {
 		return err
 	}
 	w.Header().Set("x-oss-hash-crc64ecma", strconv.FormatUint(obj.CRC64, 10))

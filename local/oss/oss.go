@@ -87,7 +87,7 @@ func (s *Server) CreateBucket(name string, cors []CORSRule) error {
 	}
 	b := Bucket{Name: name, CORS: cors}
 	if old, err := s.store.GetBucket(name); err == nil {
-		b.BlockPublicAccess = old.BlockPublicAccess
+		b.BlockPublicAccess, b.Overwrite = old.BlockPublicAccess, old.Overwrite
 	}
 	return s.store.PutBucket(b)
 }
@@ -235,6 +235,8 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 			return s.bucketCORS(w, rq, b)
 		case r.Method == http.MethodGet && q.Has("uploads"):
 			return s.listUploads(w, rq)
+		case q.Has("overwriteConfig"):
+			return s.overwriteConfig(w, rq)
 		case r.Method == http.MethodGet && len(q) == len(listParams(q)):
 			return s.listObjects(w, rq)
 		case r.Method == http.MethodPost && len(q) == 0:

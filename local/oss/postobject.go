@@ -185,7 +185,7 @@ func (s *Server) postObject(w http.ResponseWriter, rq *request, b Bucket) error 
 	}
 	old := s.previousSize(rq.bucket, key)
 	committed = true // commit consumes or discards the staged file
-	obj, err = s.commit(form.staged, obj, "", forbidOverwrite(fields["x-oss-forbid-overwrite"]))
+	obj, err = s.commit(form.staged, obj, "", forbidOverwrite(fields["x-oss-forbid-overwrite"]) || s.overwriteForbidden(rq, key))
 	if err != nil {
 		return err
 	}

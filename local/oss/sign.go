@@ -30,7 +30,7 @@ var subResources = func() map[string]bool {
 	requestPayment x-oss-request-payer sequential inventory inventoryId continuation-token asyncFetch worm wormId
 	wormExtend withHashContext x-oss-enable-md5 x-oss-enable-sha1 x-oss-enable-sha256 x-oss-hash-ctx x-oss-md5-ctx
 	x-oss-traffic-limit transferAcceleration regionList cloudboxes x-oss-ac-source-ip x-oss-ac-subnet-mask
-	x-oss-ac-vpc-id x-oss-ac-forward-allow metaQuery resourceGroup rtc x-oss-async-process responseHeader`) {
+	x-oss-ac-vpc-id x-oss-ac-forward-allow metaQuery resourceGroup rtc x-oss-async-process responseHeader overwriteConfig`) {
 		m[k] = true
 	}
 	return m

@@ -60,6 +60,8 @@ type Bucket struct {
 	BlockPublicAccess bool `json:",omitempty"`
 	// ResponseVary: send "Vary: Origin" on every response (OSS default false).
 	ResponseVary bool `json:",omitempty"`
+	// Overwrite are the bucket's overwrite protection rules (overwrite.go).
+	Overwrite []OverwriteRule `json:",omitempty"`
 }
 
 // CORSRule is one bucket CORS rule (PutBucketCors grammar).

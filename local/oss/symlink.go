@@ -73,7 +73,7 @@ func (s *Server) putSymlink(w http.ResponseWriter, rq *request) error {
 	old := s.previousSize(rq.bucket, rq.key)
 	obj.Bucket, obj.Key, obj.LastModified = rq.bucket, rq.key, rq.now.UTC()
 	obj.Type, obj.SymlinkTarget = typeSymlink, target
-	if obj, err = s.commit(st, obj, "", forbid); err != nil {
+	if obj, err = s.commit(st, obj, "", forbid || s.overwriteForbidden(rq, rq.key)); err != nil {
 		return err
 	}
 	w.Header().Set("ETag", quoteETag(obj.ETag))

@@ -1,7 +1,8 @@
 // Package rostemplate reads the RAM roles of the project's ROS
 // template.yaml, so the local stack's emulated roles carry exactly the
 // permissions and trust a real deployment grants: a function that needs a
-// permission template.yaml does not give it fails locally too.
+// permission template.yaml does not give it fails locally too. It reads the
+// bucket's overwrite protection rules the same way (overwrite.go).
 //
 // It understands the subset of ROS the template uses for roles: Parameters
 // with Default, pseudo parameters (ALIYUN::TenantId, ALIYUN::Region, ...),
@@ -64,18 +65,9 @@ func Load(path string, params map[string]string) ([]Role, error) {
 
 // Roles resolves the roles of a template document.
 func Roles(doc []byte, params map[string]string) ([]Role, error) {
-	var t Template
-	if err := yaml.Unmarshal(doc, &t); err != nil {
-		return nil, fmt.Errorf("parse template: %w", err)
-	}
-	r := &resolver{t: &t, params: map[string]string{}}
-	for name, p := range t.Parameters {
-		if p.Default != nil {
-			r.params[name] = fmt.Sprint(p.Default)
-		}
-	}
-	for k, v := range params {
-		r.params[k] = v
+	r, t, err := newResolver(doc, params)
+	if err != nil {
+		return nil, err
 	}
 
 	ids := make([]string, 0, len(t.Resources))
@@ -96,6 +88,25 @@ func Roles(doc []byte, params map[string]string) ([]Role, error) {
 		roles = append(roles, role)
 	}
 	return roles, errors.Join(errs...)
+}
+
+// newResolver parses a template and resolves its parameters: defaults,
+// then params.
+func newResolver(doc []byte, params map[string]string) (*resolver, *Template, error) {
+	var t Template
+	if err := yaml.Unmarshal(doc, &t); err != nil {
+		return nil, nil, fmt.Errorf("parse template: %w", err)
+	}
+	r := &resolver{t: &t, params: map[string]string{}}
+	for name, p := range t.Parameters {
+		if p.Default != nil {
+			r.params[name] = fmt.Sprint(p.Default)
+		}
+	}
+	for k, v := range params {
+		r.params[k] = v
+	}
+	return r, &t, nil
 }
 
 type resolver struct {

@@ -231,6 +231,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
 		return nil, err
 	}
+	if err := setOverwriteRules(ossSrv, cfg.Template, fns, bucket); err != nil {
+		return nil, err
+	}
 
 	s.runtime, err = fcruntime.New(fcruntime.Config{Output: cfg.Output, Logger: log.With("component", "fcruntime")})
 	if err != nil {

@@ -27,8 +27,10 @@ const MaxPolicyBytes = 1024
 //     the bucket's Block Public Access refuses public ACLs (template.yaml);
 //   - replacing an object it uploaded before: OSS documents no RAM condition
 //     key for x-oss-forbid-overwrite, so this cannot be denied here; the
-//     replacement carries no tags (tags need oss:PutObjectTagging) and
-//     raises an event, so verify judges the new bytes.
+//     bucket's overwrite protection rule (template.yaml,
+//     ALIYUN::OSS::BucketOverwriteConfig: forbid under UploadPrefix, for
+//     everyone) refuses it with 409 FileAlreadyExists
+//     (https://www.alibabacloud.com/help/en/oss/user-guide/prevent-file-overwrite).
 //
 // It cannot CopyObject or UploadPartCopy (they also need oss:GetObject on
 // the source), set tags (oss:PutObjectTagging), read, list or delete.
