@@ -2,6 +2,8 @@ package stsfn
 
 import (
 	"bytes"
+	"errors"
+	"net/http"
 	"strings"
 	"testing"
 
@@ -50,17 +52,19 @@ func TestUploaderRightsEndToEnd(t *testing.T) {
 			}
 			s.delivered(t, "ObjectCreated:PutObject", dir+"private.txt")
 
-			// AppendObject: oss:PutObject allows it; verify hears of each append.
+			// AppendObject: oss:PutObject allows creating an appendable
+			// object, and verify hears of it; a later append changes an
+			// existing object, which the overwrite protection rule refuses.
 			next, err := b.AppendObject(dir+"a.png", bytes.NewReader(pngHeader), 0)
 			if err != nil {
 				t.Fatalf("AppendObject: %v", err)
 			}
-			s.delivered(t, "ObjectCreated:AppendObject", dir+"a.png")
-			if _, err := b.AppendObject(dir+"a.png", strings.NewReader("<html><script>"), next); err != nil {
-				t.Fatalf("second AppendObject: %v", err)
+			if r := s.delivered(t, "ObjectCreated:AppendObject", dir+"a.png"); r.Size != next {
+				t.Fatalf("append event: size %d, want %d", r.Size, next)
 			}
-			if r := s.delivered(t, "ObjectCreated:AppendObject", dir+"a.png"); r.Size != next+14 {
-				t.Fatalf("second append event: size %d", r.Size)
+			_, err = b.AppendObject(dir+"a.png", strings.NewReader("<html><script>"), next)
+			if se := (aoss.ServiceError{}); !errors.As(err, &se) || se.StatusCode != http.StatusConflict || se.Code != "FileAlreadyExists" {
+				t.Fatalf("second AppendObject: %v, want 409 FileAlreadyExists", err)
 			}
 			wantType(t, dev, dir+"a.png", "Appendable")
 
@@ -74,9 +78,10 @@ func TestUploaderRightsEndToEnd(t *testing.T) {
 			}
 			wantType(t, dev, dir+"l.png", "Symlink")
 
-			// Overwriting an object that verify already tagged: allowed (no
-			// RAM condition can forbid it), but the new object carries no
-			// verdict and verify is told to judge it.
+			// Overwriting an object that verify already tagged: oss:PutObject
+			// allows it and no RAM condition can forbid it, but the bucket's
+			// overwrite protection rule (template.yaml) refuses it for
+			// everyone, even with x-oss-forbid-overwrite: false.
 			const verified = "upload-status"
 			if err := b.PutObject(dir+"x.png", bytes.NewReader(pngHeader)); err != nil {
 				t.Fatal(err)
@@ -85,16 +90,14 @@ func TestUploaderRightsEndToEnd(t *testing.T) {
 			if err := dev.PutObjectTagging(dir+"x.png", aoss.Tagging{Tags: []aoss.Tag{{Key: verified, Value: "verified"}}}); err != nil {
 				t.Fatal(err)
 			}
-			if err := b.PutObject(dir+"x.png", strings.NewReader("<html><script>")); err != nil {
-				t.Fatalf("overwrite: %v", err)
-			}
-			r := s.delivered(t, "ObjectCreated:PutObject", dir+"x.png")
-			if r.Size != 14 {
-				t.Fatalf("overwrite event: size %d", r.Size)
+			err = b.PutObject(dir+"x.png", strings.NewReader("<html><script>"), aoss.ForbidOverWrite(false))
+			var se aoss.ServiceError
+			if !errors.As(err, &se) || se.StatusCode != http.StatusConflict || se.Code != "FileAlreadyExists" {
+				t.Fatalf("overwrite of a verified upload: %v, want 409 FileAlreadyExists", err)
 			}
 			tags, err := dev.GetObjectTagging(dir + "x.png")
-			if err != nil || len(tags.Tags) != 0 {
-				t.Fatalf("the overwritten object kept tags %+v (%v)", tags.Tags, err)
+			if err != nil || len(tags.Tags) != 1 || tags.Tags[0].Value != "verified" {
+				t.Fatalf("the refused overwrite changed the tags: %+v (%v)", tags.Tags, err)
 			}
 			wantType(t, dev, dir+"x.png", "Normal")
 

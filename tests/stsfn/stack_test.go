@@ -9,6 +9,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"github.com/ossupload/ossupload/local/rostemplate"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -117,6 +118,17 @@ func newStack(t testing.TB) *stack {
 	}
 	// The bucket as template.yaml creates it.
 	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
+		t.Fatal(err)
+	}
+	overwrite, err := rostemplate.LoadOverwriteRules("../../template.yaml", map[string]string{"BucketName": bucket, "UploadPrefix": "uploads/"})
+	if err != nil || len(overwrite[bucket]) == 0 {
+		t.Fatalf("template.yaml's overwrite rules: %v %v", overwrite, err)
+	}
+	var rules []oss.OverwriteRule
+	for _, r := range overwrite[bucket] {
+		rules = append(rules, oss.OverwriteRule{ID: r.ID, Action: r.Action, Prefix: r.Prefix, Suffix: r.Suffix, Principals: r.Principals})
+	}
+	if err := ossSrv.SetOverwriteConfig(bucket, rules); err != nil {
 		t.Fatal(err)
 	}
 	ossHTTP := httptest.NewServer(ossSrv)
