@@ -57,7 +57,10 @@ function view(v) {
     get(target, name) {
       if (typeof name !== 'string') return Reflect.get(target, name);
       if (Object.prototype.hasOwnProperty.call(target, name)) return view(target[name]);
-      const lower = name.toLowerCase();
+      // The CDK's generator renames a ROS property "Id" to "identity" (a
+      // construct's "id" is taken): e.g. @alicloud/ros-cdk-oss renders
+      // 'Id': properties.identity for BucketOverwriteConfig rules.
+      const lower = name === 'identity' ? 'id' : name.toLowerCase();
       const key = Object.keys(target).find((k) => k.toLowerCase() === lower);
       return key === undefined ? undefined : view(target[key]);
     },
