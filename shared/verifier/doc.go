@@ -6,18 +6,26 @@
 //
 // For each ObjectCreated:* record whose key is under Rules.Prefix (keys under
 // the quarantine prefix are ignored in code as well as by the trigger filter,
-// so the function's own copies never trigger it): HEAD the object, then, when
-// the metadata rules pass, read at most the first SniffLimit (3 KiB) bytes
-// with a ranged, If-Match GET, sniff the type with
-// github.com/gabriel-vasile/mimetype and apply, in order: outside-prefix,
-// owner-mismatch (x-oss-meta-owner vs the key's owner segment), empty,
-// too-large, size-mismatch (x-oss-meta-declared-size), type-mismatch (the
-// sniffed type against the declared type and against the key's extension;
-// see consistent for the family rules), type-not-allowed (the sniffed and
-// the declared type against UPLOAD_ALLOWED_TYPES; a specific kind of an
-// allowed family passes, e.g. CSV-looking text when text/plain is allowed,
-// except active content: HTML, XML, SVG, JavaScript must be allowed by name
-// or wildcard).
+// so the function's own copies never trigger it): the object stored under
+// the event's key, read literally (never URL-decoded), is judged. HEAD
+// decides, in order: invalid-key (invalid UTF-8, control or bidirectional
+// control characters), outside-prefix, owner-mismatch (x-oss-meta-owner vs
+// the key's owner segment), not-plain-object (x-oss-object-type other than
+// Normal or Multipart: symlinks, appendable objects), storage-class
+// (Archive, ColdArchive, DeepColdArchive), empty, too-large, size-mismatch
+// (x-oss-meta-declared-size), unsafe-header (Content-Encoding other than
+// identity, Content-Disposition other than attachment, Content-Type
+// parameters other than an ASCII-compatible charset on text), type-mismatch
+// (stored Content-Type vs x-oss-meta-declared-type, exact normalised media
+// type) and type-not-allowed (stored, declared or extension type not in
+// UPLOAD_ALLOWED_TYPES; active content - HTML, XHTML, SVG, XML, JavaScript,
+// see IsActive - only when listed by its exact name). When those pass, the
+// first SniffLimit (3 KiB) bytes are read with a ranged, If-Match GET and
+// sniffed with github.com/gabriel-vasile/mimetype: type-mismatch (sniffed
+// vs stored, declared and extension types; see consistent for the family
+// rules) and type-not-allowed (see familyAllowed). A text object is then
+// read whole (up to TextScanLimit, else unverifiable) and scanned for
+// markup a sniffing browser would render (active-content; see ScanText).
 //
 // # Verdict
 //
@@ -25,8 +33,19 @@
 // code, when rejected), upload-etag (the ETag the verdict belongs to),
 // upload-type (sniffed type) and upload-notified (the ETag whose verdict the
 // webhook has delivered). User tags are kept. A rejected object is then,
-// per Action, copied to QuarantinePrefix+key with the same tags and deleted
-// ("quarantine"), deleted ("delete"), or left tagged ("tag").
+// per Action, copied to its quarantine key (uploadrules.QuarantineKey) with
+// the same tags, only while its ETag is still the judged one
+// (x-oss-copy-source-if-match), and deleted ("quarantine"); deleted
+// ("delete"); or left tagged ("tag"). With "quarantine", the reasons in
+// notKeptForReview (too-large, empty, not-plain-object, storage-class,
+// invalid-key) are deleted outright, never copied.
+//
+// A verdict describes exactly the bytes it was computed on: every read is
+// If-Match on the HEAD's ETag, the tags name that ETag, each tag write is
+// preceded and followed by a HEAD (OSS has no conditional
+// PutObjectTagging), and when the object changed around a write the current
+// version is judged again. GET /status trusts only a verdict whose
+// upload-etag is the object's current ETag.
 //
 // # Idempotency without a database
 //
