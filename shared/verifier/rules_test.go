@@ -247,6 +247,9 @@ func TestAttackClasses(t *testing.T) {
 		{"DEL in key", rules, "uploads/u1/a\x7f.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"C1 control in key", rules, "uploads/u1/a\u0085.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"RTL override in key", rules, "uploads/u1/cat\u202egnp.exe.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"left-to-right mark in key", rules, "uploads/u1/a\u200e.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"arabic letter mark in key", rules, "uploads/u1/a\u061c.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"bidi isolate in key", rules, "uploads/u1/a\u2066.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"invalid UTF-8 key", rules, "uploads/u1/a\xff.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"non-ASCII key", rules, "uploads/u1/照片.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
 	}
@@ -293,4 +296,23 @@ func FuzzScanText(f *testing.F) {
 			t.Fatalf("%q found in %q but not after %d spaces", got, body, pad)
 		}
 	})
+}
+
+// TestTextOverScanLimit: text bigger than TextScanLimit cannot be scanned
+// whole, so it is not verified.
+func TestTextOverScanLimit(t *testing.T) {
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 64 << 20, AllowedTypes: []string{"text/plain", "image/*"}}
+	for _, tc := range []struct {
+		size   int64
+		reason string
+	}{{TextScanLimit, ""}, {TextScanLimit + 1, ReasonUnverifiable}} {
+		v := Check(rules, "uploads/u1/big.txt", normal(ObjectInfo{Size: tc.size, ContentType: "text/plain"}), textBody)
+		if v.Reason != tc.reason {
+			t.Errorf("text of %d bytes: %+v, want %q", tc.size, v, tc.reason)
+		}
+	}
+	// Not text: the limit does not apply.
+	if v := Check(rules, "uploads/u1/big.png", normal(ObjectInfo{Size: TextScanLimit + 1, ContentType: "image/png"}), pngHead); v.Status != StatusVerified {
+		t.Errorf("big image: %+v", v)
+	}
 }

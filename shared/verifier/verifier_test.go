@@ -343,6 +343,70 @@ func TestVerdictBoundToBytes(t *testing.T) {
 	}
 }
 
+// TestTextOverScanLimitNotRead: the verifier rejects text over the scan
+// limit after sniffing it, without reading it whole.
+func TestTextOverScanLimitNotRead(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	f.v.Rules.MaxBytes = 64 << 20
+	key := "uploads/u1/huge.txt"
+	etag := f.store.PutLazy(key, []byte(strings.Repeat("plain text\n", 400)), verifier.TextScanLimit+1, "text/plain", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-reason"] != verifier.ReasonUnverifiable {
+		t.Errorf("tags %v", o.Tags)
+	}
+	if n := f.store.BytesRead(); n > verifier.SniffLimit {
+		t.Errorf("%d bytes read", n)
+	}
+}
+
+// TestNoTagsOnChangedObject: when the object is overwritten after its check
+// and before the verdict is written, the old verdict is never written on the
+// new bytes: only the new version's own verdict is (tag write, then
+// upload-notified).
+func TestNoTagsOnChangedObject(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	key := "uploads/u1/a.png"
+	first := f.store.Put(key, pngBytes(t), "image/png", nil)
+	var second string
+	f.store.OnNext("GetRange", func() {
+		// After the check's read: the next HEAD is the one before the write.
+		f.store.OnNext("Head", func() { second = f.store.Put(key, pngBytes(t)[:60], "image/png", nil) })
+	})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, first, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.CountCalls("PutTags"); n != 2 {
+		t.Errorf("%d tag writes, want the new version's 2 only", n)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-etag"] != second {
+		t.Errorf("tags %v, object %s", o.Tags, second)
+	}
+}
+
+// TestNewUploadNotDeletedAfterQuarantineCopy: the object is overwritten
+// after its quarantine copy and before the original is deleted: the new
+// upload stays for its own event.
+func TestNewUploadNotDeletedAfterQuarantineCopy(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/a.png"
+	bad := f.store.Put(key, exeBytes(), "image/png", nil)
+	var good string
+	f.store.OnNext("Copy", func() {
+		f.store.OnNext("Head", func() { good = f.store.Put(key, pngBytes(t), "image/png", nil) })
+	})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, bad, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := f.store.Get("quarantine/" + key); !ok || q.ETag != bad {
+		t.Errorf("quarantine copy %v %+v", ok, q)
+	}
+	if o, ok := f.store.Get(key); !ok || o.ETag != good {
+		t.Errorf("the new upload was deleted: %v %+v", ok, o)
+	}
+}
+
 // TestQuarantineCopyOnlyOfJudgedBytes (item 4): the object is overwritten
 // between its verdict and the quarantine copy: the copy is conditional on
 // the judged ETag, so the new bytes are neither copied under the old
