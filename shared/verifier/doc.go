@@ -51,7 +51,7 @@
 //
 // The steps for one object version run in this order:
 //
-//  1. HEAD and check (at most 3 KiB read). The check always runs: tags on
+//  1. HEAD and check (at most 3 KiB read, text up to TextScanLimit). The check always runs: tags on
 //     an upload could have been set by the uploader, so they never stand in
 //     for it. If the tags already hold this verdict for this ETag, nothing
 //     is written; otherwise the verdict tags are written (replacing any
@@ -60,7 +60,8 @@
 //     upload-notified = ETag (with no webhook configured it is written in
 //     step 1).
 //  3. Reject action: copy to quarantine (carrying upload-notified), then
-//     delete the original; or delete; or nothing.
+//     delete the original; or delete; or nothing. Every tag write, the copy
+//     and the delete apply only while the object's ETag is the judged one.
 //
 // Guarantees, for at-least-once delivery with retries:
 //   - A duplicate of an event whose processing completed sends no webhook and
@@ -76,8 +77,9 @@
 //     verdict's upload-etag no longer matches. A check that races an
 //     overwrite stops on the If-Match failure; the newer version's own event
 //     checks it.
-//   - With Action "delete", a duplicate arriving after the deletion finds
-//     nothing and is skipped (the webhook went out before the delete).
+//   - With Action "delete" (and for the reasons never kept for review), a
+//     duplicate arriving after the deletion finds nothing and is skipped
+//     (the webhook went out before the delete).
 //   - Forged tags cannot change a verdict or prevent the action. The one
 //     thing an uploader able to tag its own upload could do is pre-set the
 //     exact true verdict with upload-notified and so suppress the webhook
