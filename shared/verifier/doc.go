@@ -51,9 +51,9 @@
 //
 // The steps for one object version run in this order:
 //
-//  1. HEAD and check (at most 3 KiB read, text up to TextScanLimit). The check always runs: tags on
-//     an upload could have been set by the uploader, so they never stand in
-//     for it. If the tags already hold this verdict for this ETag, nothing
+//  1. HEAD and check (at most 3 KiB read; text up to TextScanLimit). The
+//     check always runs: tags on an upload could have been set by the
+//     uploader, so they never stand in for it. If the tags already hold this verdict for this ETag, nothing
 //     is written; otherwise the verdict tags are written (replacing any
 //     stale or forged upload-* tags, including upload-notified).
 //  2. If upload-notified ≠ this ETag: POST the webhook, then write
