@@ -457,6 +457,13 @@ func (s *Server) copyObject(w http.ResponseWriter, rq *request) error {
 		return err
 	}
 	defer f.Close()
+	// CopyObject copies only while the source's ETag matches
+	// x-oss-copy-source-if-match, else 412 PreconditionFailed
+	// (https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject;
+	// aliyun-oss-go-sdk oss/option.go CopySourceIfMatch).
+	if v := r.Header.Get("x-oss-copy-source-if-match"); v != "" && !etagListMatches(v, strings.Trim(src.ETag, `"`)) {
+		return errPreconditionFailed("x-oss-copy-source-if-match")
+	}
 	obj := src
 	switch d := strings.ToUpper(r.Header.Get("x-oss-metadata-directive")); d {
 	case "", "COPY":

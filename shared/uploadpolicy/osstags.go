@@ -9,11 +9,14 @@ import (
 	"strings"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
-// OSSTagReader reads object tags with the official OSS SDK, signing V4 with
-// the credentials of the request (FC's per-invocation role credentials,
-// security token included).
+// OSSTagReader reads an object's ETag and tags with the official OSS SDK,
+// signing V4 with the credentials of the request (FC's per-invocation role
+// credentials, security token included). The HEAD needs oss:GetObject,
+// GetObjectTagging oss:GetObjectTagging.
 type OSSTagReader struct {
 	Endpoint    string // OSS_ENDPOINT
 	Region      string // OSS_REGION
@@ -22,11 +25,51 @@ type OSSTagReader struct {
 	HTTPClient  *http.Client // nil: the SDK's
 }
 
+// ObjectState implements TagReader: HEAD for the current ETag, then the
+// tags. Should the object be overwritten between the two, the tags (whose
+// upload-etag names the bytes they were computed for) cannot match the
+// older ETag unless they describe those very bytes.
+func (t OSSTagReader) ObjectState(ctx context.Context, key string) (ObjectState, error) {
+	bucket, err := t.bucket(ctx)
+	if err != nil {
+		return ObjectState{}, err
+	}
+	h, err := bucket.GetObjectDetailedMeta(key, oss.WithContext(ctx))
+	if err != nil {
+		return ObjectState{}, mapNotFound("head", key, err)
+	}
+	tags, err := objectTags(ctx, bucket, key)
+	if err != nil {
+		return ObjectState{}, err
+	}
+	return ObjectState{ETag: uploadrules.NormalizeETag(h.Get("ETag")), Tags: tags}, nil
+}
+
 // ObjectTags implements TagReader.
 func (t OSSTagReader) ObjectTags(ctx context.Context, key string) (map[string]string, error) {
+	bucket, err := t.bucket(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return objectTags(ctx, bucket, key)
+}
+
+func objectTags(ctx context.Context, bucket *oss.Bucket, key string) (map[string]string, error) {
+	res, err := bucket.GetObjectTagging(key, oss.WithContext(ctx))
+	if err != nil {
+		return nil, mapNotFound("object tags of", key, err)
+	}
+	tags := make(map[string]string, len(res.Tags))
+	for _, tag := range res.Tags {
+		tags[tag.Key] = tag.Value
+	}
+	return tags, nil
+}
+
+func (t OSSTagReader) bucket(ctx context.Context) (*oss.Bucket, error) {
 	creds, err := t.Credentials.Resolve(ctx)
 	if err != nil {
-		return nil, fmt.Errorf("object tags: %w", err)
+		return nil, fmt.Errorf("object state: %w", err)
 	}
 	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(t.Region)}
 	if creds.SecurityToken != "" {
@@ -42,24 +85,20 @@ func (t OSSTagReader) ObjectTags(ctx context.Context, key string) (map[string]st
 	}
 	client, err := oss.New(t.Endpoint, creds.AccessKeyID, creds.AccessKeySecret, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("object tags: oss client: %w", err)
+		return nil, fmt.Errorf("object state: oss client: %w", err)
 	}
 	bucket, err := client.Bucket(t.Bucket)
 	if err != nil {
-		return nil, fmt.Errorf("object tags: bucket: %w", err)
+		return nil, fmt.Errorf("object state: bucket: %w", err)
 	}
-	res, err := bucket.GetObjectTagging(key, oss.WithContext(ctx))
-	if err != nil {
-		if isNotFound(err) {
-			return nil, fmt.Errorf("object tags of %q: %w", key, ErrObjectNotFound)
-		}
-		return nil, fmt.Errorf("object tags of %q: %w", key, err)
+	return bucket, nil
+}
+
+func mapNotFound(op, key string, err error) error {
+	if isNotFound(err) {
+		return fmt.Errorf("%s %q: %w", op, key, ErrObjectNotFound)
 	}
-	tags := make(map[string]string, len(res.Tags))
-	for _, tag := range res.Tags {
-		tags[tag.Key] = tag.Value
-	}
-	return tags, nil
+	return fmt.Errorf("%s %q: %w", op, key, err)
 }
 
 func isNotFound(err error) bool {

@@ -4,21 +4,36 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"unicode/utf8"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // Verdict tags written by the verify function.
 const (
-	TagStatus = "upload-status"
-	TagReason = "upload-reason"
+	TagStatus = uploadrules.TagStatus
+	TagReason = uploadrules.TagReason
+	TagETag   = uploadrules.TagETag
 )
 
 // ErrObjectNotFound is returned by a TagReader when the object does not exist.
 var ErrObjectNotFound = errors.New("object not found")
 
-// TagReader reads the tags of an object in the configured bucket.
+// ObjectState is what GET /status reads about an object: its current ETag
+// (HEAD) and its tags.
+type ObjectState struct {
+	ETag string
+	Tags map[string]string
+}
+
+// TagReader reads objects in the configured bucket.
 type TagReader interface {
+	// ObjectState returns the object's current ETag and its tags (for an
+	// upload: HEAD needs oss:GetObject).
+	ObjectState(ctx context.Context, key string) (ObjectState, error)
+	// ObjectTags returns the object's tags only (for a quarantined copy,
+	// where the sign role may only read tags).
 	ObjectTags(ctx context.Context, key string) (map[string]string, error)
 }
 
@@ -40,8 +55,13 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	key := r.URL.Query().Get("key")
-	if key == "" {
+	switch {
+	case key == "":
 		h.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "key is required"))
+		return
+	case len(key) > uploadrules.MaxKeyBytes || !utf8.ValidString(key):
+		// No object can have this key (OSS keys are 1 to 1023 bytes of UTF-8).
+		h.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "key is not a valid object key (at most 1023 bytes of UTF-8)"))
 		return
 	}
 	if owner, ok := h.cfg.Rules.OwnerOf(key); !ok || owner != id.UserID {
@@ -52,17 +72,24 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, unavailable())
 		return
 	}
-	tags, err := h.deps.Tags.ObjectTags(ctx, key)
-	quarantined := false
-	if errors.Is(err, ErrObjectNotFound) && h.cfg.QuarantinePrefix != "" {
-		// The verify function moves a rejected upload to
-		// QUARANTINE_PREFIX + key, verdict tags and all. Only a rejection
-		// counts there: the uploader cannot write under that prefix, but
-		// anything else found there says nothing about this upload.
-		var qtags map[string]string
-		if qtags, err = h.deps.Tags.ObjectTags(ctx, h.cfg.QuarantinePrefix+key); err == nil {
-			if qtags[TagStatus] == "rejected" {
-				tags, quarantined = qtags, true
+	resp := StatusResponse{Key: key, Status: "pending"}
+	obj, err := h.deps.Tags.ObjectState(ctx, key)
+	if err == nil {
+		// A verdict counts only for the bytes it was computed on: its
+		// upload-etag must be the object's current ETag. Anything else
+		// (an overwrite not judged yet, tags left on other bytes) is pending.
+		resp.Status, resp.Reason = uploadrules.VerdictFor(obj.Tags, obj.ETag)
+	} else if errors.Is(err, ErrObjectNotFound) && h.cfg.QuarantinePrefix != "" {
+		// The verify function moves a rejected upload to its quarantine
+		// key (uploadrules.QuarantineKey), verdict tags and all. Only a
+		// rejection counts there: the uploader cannot write under that
+		// prefix, but anything else found there says nothing about this
+		// upload. The copy's own ETag is not compared: OSS does not promise
+		// that a copy keeps its source's ETag.
+		var q map[string]string
+		if q, err = h.deps.Tags.ObjectTags(ctx, uploadrules.QuarantineKey(h.cfg.QuarantinePrefix, key)); err == nil {
+			if q[TagStatus] == "rejected" {
+				resp.Status, resp.Reason, resp.Quarantined = "rejected", q[TagReason], true
 			} else {
 				err = ErrObjectNotFound
 			}
@@ -74,16 +101,9 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 			"no object at this key: not uploaded yet, or deleted after rejection"))
 		return
 	case err != nil:
-		h.log.ErrorContext(ctx, "read object tags", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.log.ErrorContext(ctx, "read object state", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
-	}
-	resp := StatusResponse{Key: key, Status: "pending", Quarantined: quarantined}
-	switch tags[TagStatus] {
-	case "verified":
-		resp.Status = "verified"
-	case "rejected":
-		resp.Status, resp.Reason = "rejected", tags[TagReason]
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.WriteJSON(w, http.StatusOK, resp)

@@ -8,25 +8,52 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
+// fakeTags maps keys to tags; every object's current ETag is etagNow
+// unless its tags say otherwise under the key "etag-now" (not a tag: the
+// fake's way to give one object other bytes).
 type fakeTags map[string]map[string]string
 
-func (f fakeTags) ObjectTags(_ context.Context, key string) (map[string]string, error) {
+const etagNow = "5EB63BBBE01EEED093CB22BB8F5ACDC3"
+
+func (f fakeTags) ObjectTags(ctx context.Context, key string) (map[string]string, error) {
+	if !strings.HasPrefix(key, "quarantine/") {
+		return nil, errors.New("status reads an upload's tags without its ETag")
+	}
+	st, err := f.ObjectState(ctx, key)
+	return st.Tags, err
+}
+
+func (f fakeTags) ObjectState(_ context.Context, key string) (ObjectState, error) {
 	if strings.HasSuffix(key, "broken") {
-		return nil, errors.New("connection refused")
+		return ObjectState{}, errors.New("connection refused")
 	}
 	tags, ok := f[key]
 	if !ok {
-		return nil, ErrObjectNotFound
+		return ObjectState{}, ErrObjectNotFound
 	}
-	return tags, nil
+	st := ObjectState{ETag: etagNow, Tags: map[string]string{}}
+	for k, v := range tags {
+		if k == "etag-now" {
+			st.ETag = v
+			continue
+		}
+		st.Tags[k] = v
+	}
+	return st, nil
 }
 
 func TestStatus(t *testing.T) {
 	tags := fakeTags{
-		"uploads/alice/2026/11/23/0123456789abcdef-a.png": {TagStatus: "verified"},
-		"uploads/alice/2026/11/23/0123456789abcdef-b.exe": {TagStatus: "rejected", TagReason: "type-mismatch"},
+		"uploads/alice/2026/11/23/0123456789abcdef-a.png": {TagStatus: "verified", TagETag: etagNow},
+		"uploads/alice/2026/11/23/0123456789abcdef-b.exe": {TagStatus: "rejected", TagReason: "type-mismatch", TagETag: etagNow},
+		// Verdicts computed on other bytes than the object now holds.
+		"uploads/alice/2026/11/23/0123456789abcdef-o.png": {TagStatus: "verified", TagETag: etagNow, "etag-now": "0CC175B9C0F1B6A831C399E269772661"},
+		"uploads/alice/2026/11/23/0123456789abcdef-p.exe": {TagStatus: "rejected", TagReason: "type-mismatch", TagETag: "0CC175B9C0F1B6A831C399E269772661"},
+		"uploads/alice/2026/11/23/0123456789abcdef-n.png": {TagStatus: "verified"},
 		"uploads/alice/2026/11/23/0123456789abcdef-c.png": {},
 		"uploads/bob/2026/11/23/0123456789abcdef-a.png":   {TagStatus: "verified"},
 		// Moved by the verify function: only the quarantined copy is left.
@@ -34,6 +61,10 @@ func TestStatus(t *testing.T) {
 		// Something under quarantine without a rejection says nothing.
 		"quarantine/uploads/alice/2026/11/23/0123456789abcdef-r.png": {TagStatus: "verified"},
 	}
+	// A key too long to keep its name under the quarantine prefix: its
+	// copy lives under the hashed name both functions compute.
+	longKey := "uploads/alice/" + strings.Repeat("l", 1000)
+	tags[uploadrules.QuarantineKey("quarantine/", longKey)] = map[string]string{TagStatus: "rejected", TagReason: "type-mismatch"}
 	f := newFixture(t, nil, tags)
 	tok := token(t, testUser)
 	rows := []struct {
@@ -45,6 +76,13 @@ func TestStatus(t *testing.T) {
 		{"verified", "uploads/alice/2026/11/23/0123456789abcdef-a.png", tok, 200, StatusResponse{Status: "verified"}, ""},
 		{"rejected", "uploads/alice/2026/11/23/0123456789abcdef-b.exe", tok, 200, StatusResponse{Status: "rejected", Reason: "type-mismatch"}, ""},
 		{"pending", "uploads/alice/2026/11/23/0123456789abcdef-c.png", tok, 200, StatusResponse{Status: "pending"}, ""},
+		{"verified tags on overwritten bytes", "uploads/alice/2026/11/23/0123456789abcdef-o.png", tok, 200, StatusResponse{Status: "pending"}, ""},
+		{"rejected tags of other bytes", "uploads/alice/2026/11/23/0123456789abcdef-p.exe", tok, 200, StatusResponse{Status: "pending"}, ""},
+		{"verified tag without etag", "uploads/alice/2026/11/23/0123456789abcdef-n.png", tok, 200, StatusResponse{Status: "pending"}, ""},
+		{"long key quarantined", longKey, tok, 200, StatusResponse{Status: "rejected", Reason: "type-mismatch", Quarantined: true}, ""},
+		{"key over 1023 bytes", "uploads/alice/" + strings.Repeat("k", 1010), tok, 400, StatusResponse{}, "invalid_request"},
+		{"key at 1023 bytes", "uploads/alice/" + strings.Repeat("k", 1009), tok, 404, StatusResponse{}, "not_found"},
+		{"key not UTF-8", "uploads/alice/\xff.png", tok, 400, StatusResponse{}, "invalid_request"},
 		{"not found", "uploads/alice/2026/11/23/0123456789abcdef-zzz.png", tok, 404, StatusResponse{}, "not_found"},
 		{"another user's key", "uploads/bob/2026/11/23/0123456789abcdef-a.png", tok, 403, StatusResponse{}, "forbidden"},
 		{"traversal out of own prefix", "uploads/alice/../bob/2026/11/23/0123456789abcdef-a.png", tok, 403, StatusResponse{}, "forbidden"},

@@ -6,18 +6,26 @@
 //
 // For each ObjectCreated:* record whose key is under Rules.Prefix (keys under
 // the quarantine prefix are ignored in code as well as by the trigger filter,
-// so the function's own copies never trigger it): HEAD the object, then, when
-// the metadata rules pass, read at most the first SniffLimit (3 KiB) bytes
-// with a ranged, If-Match GET, sniff the type with
-// github.com/gabriel-vasile/mimetype and apply, in order: outside-prefix,
-// owner-mismatch (x-oss-meta-owner vs the key's owner segment), empty,
-// too-large, size-mismatch (x-oss-meta-declared-size), type-mismatch (the
-// sniffed type against the declared type and against the key's extension;
-// see consistent for the family rules), type-not-allowed (the sniffed and
-// the declared type against UPLOAD_ALLOWED_TYPES; a specific kind of an
-// allowed family passes, e.g. CSV-looking text when text/plain is allowed,
-// except active content: HTML, XML, SVG, JavaScript must be allowed by name
-// or wildcard).
+// so the function's own copies never trigger it): the object stored under
+// the event's key, read literally (never URL-decoded), is judged. HEAD
+// decides, in order: invalid-key (invalid UTF-8, control or bidirectional
+// control characters), outside-prefix, owner-mismatch (x-oss-meta-owner vs
+// the key's owner segment), not-plain-object (x-oss-object-type other than
+// Normal or Multipart: symlinks, appendable objects), storage-class
+// (Archive, ColdArchive, DeepColdArchive), empty, too-large, size-mismatch
+// (x-oss-meta-declared-size), unsafe-header (Content-Encoding other than
+// identity, Content-Disposition other than attachment, Content-Type
+// parameters other than an ASCII-compatible charset on text), type-mismatch
+// (stored Content-Type vs x-oss-meta-declared-type, exact normalised media
+// type) and type-not-allowed (stored, declared or extension type not in
+// UPLOAD_ALLOWED_TYPES; active content - HTML, XHTML, SVG, XML, JavaScript,
+// see IsActive - only when listed by its exact name). When those pass, the
+// first SniffLimit (3 KiB) bytes are read with a ranged, If-Match GET and
+// sniffed with github.com/gabriel-vasile/mimetype: type-mismatch (sniffed
+// vs stored, declared and extension types; see consistent for the family
+// rules) and type-not-allowed (see familyAllowed). A text object is then
+// read whole (up to TextScanLimit, else unverifiable) and scanned for
+// markup a sniffing browser would render (active-content; see ScanText).
 //
 // # Verdict
 //
@@ -25,23 +33,35 @@
 // code, when rejected), upload-etag (the ETag the verdict belongs to),
 // upload-type (sniffed type) and upload-notified (the ETag whose verdict the
 // webhook has delivered). User tags are kept. A rejected object is then,
-// per Action, copied to QuarantinePrefix+key with the same tags and deleted
-// ("quarantine"), deleted ("delete"), or left tagged ("tag").
+// per Action, copied to its quarantine key (uploadrules.QuarantineKey) with
+// the same tags, only while its ETag is still the judged one
+// (x-oss-copy-source-if-match), and deleted ("quarantine"); deleted
+// ("delete"); or left tagged ("tag"). With "quarantine", the reasons in
+// notKeptForReview (too-large, empty, not-plain-object, storage-class,
+// invalid-key) are deleted outright, never copied.
+//
+// A verdict describes exactly the bytes it was computed on: every read is
+// If-Match on the HEAD's ETag, the tags name that ETag, each tag write is
+// preceded and followed by a HEAD (OSS has no conditional
+// PutObjectTagging), and when the object changed around a write the current
+// version is judged again. GET /status trusts only a verdict whose
+// upload-etag is the object's current ETag.
 //
 // # Idempotency without a database
 //
 // The steps for one object version run in this order:
 //
-//  1. HEAD and check (at most 3 KiB read). The check always runs: tags on
-//     an upload could have been set by the uploader, so they never stand in
-//     for it. If the tags already hold this verdict for this ETag, nothing
+//  1. HEAD and check (at most 3 KiB read; text up to TextScanLimit). The
+//     check always runs: tags on an upload could have been set by the
+//     uploader, so they never stand in for it. If the tags already hold this verdict for this ETag, nothing
 //     is written; otherwise the verdict tags are written (replacing any
 //     stale or forged upload-* tags, including upload-notified).
 //  2. If upload-notified ≠ this ETag: POST the webhook, then write
 //     upload-notified = ETag (with no webhook configured it is written in
 //     step 1).
 //  3. Reject action: copy to quarantine (carrying upload-notified), then
-//     delete the original; or delete; or nothing.
+//     delete the original; or delete; or nothing. Every tag write, the copy
+//     and the delete apply only while the object's ETag is the judged one.
 //
 // Guarantees, for at-least-once delivery with retries:
 //   - A duplicate of an event whose processing completed sends no webhook and
@@ -57,8 +77,9 @@
 //     verdict's upload-etag no longer matches. A check that races an
 //     overwrite stops on the If-Match failure; the newer version's own event
 //     checks it.
-//   - With Action "delete", a duplicate arriving after the deletion finds
-//     nothing and is skipped (the webhook went out before the delete).
+//   - With Action "delete" (and for the reasons never kept for review), a
+//     duplicate arriving after the deletion finds nothing and is skipped
+//     (the webhook went out before the delete).
 //   - Forged tags cannot change a verdict or prevent the action. The one
 //     thing an uploader able to tag its own upload could do is pre-set the
 //     exact true verdict with upload-notified and so suppress the webhook

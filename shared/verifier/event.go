@@ -8,11 +8,13 @@ import (
 	"time"
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // MaxKeyBytes is the longest object key OSS accepts (1023 bytes). A record
 // whose key is longer cannot name a real object and is treated as poison.
-const MaxKeyBytes = 1023
+const MaxKeyBytes = uploadrules.MaxKeyBytes
 
 // Record is one OSS event notification record, decoded into plain values.
 // The SDK's pointer structs stop at Decode.
@@ -22,8 +24,17 @@ type Record struct {
 	EventTime   time.Time // zero when absent or unparsable
 	Region      string
 	Bucket      string
-	Key         string // the key to use first (percent-decoded when DecodeKey decided so)
-	AltKey      string // the other reading of an ambiguous key, tried when Key is not found; "" if none
+	// Key is oss.object.key exactly as the event carries it. OSS event
+	// notifications (and so FC's OSS trigger) carry the object's name
+	// itself, not a URL-encoded form: FC's "Formats of event for different
+	// triggers"
+	// (https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/formats-of-event-for-different-triggers)
+	// documents oss.object.key as the object name, and Alibaba's own
+	// trigger sample (aliyun/serverless-aliyun-function-compute,
+	// test/project/src/ossTriggerHandler.js) passes it unchanged to GetObject.
+	// So it is never decoded: "a%2Epng" names the object "a%2Epng", never
+	// "a.png", and an event names exactly one object.
+	Key         string
 	ETag        string // upper-case hex, no quotes ("" when absent)
 	Size        int64
 	DeltaSize   int64
@@ -124,9 +135,6 @@ func decodeRecord(raw json.RawMessage) (Record, error) {
 	case len(r.Key) > MaxKeyBytes:
 		return Record{}, fmt.Errorf("%w: key is %d bytes, longer than OSS allows (%d)", ErrPoison, len(r.Key), MaxKeyBytes)
 	}
-	if len(r.AltKey) > MaxKeyBytes {
-		r.AltKey = "" // cannot name an object
-	}
 	return r, nil
 }
 
@@ -180,7 +188,7 @@ func fromSDK(e *events.OssEventRecord) Record {
 			r.Bucket = str(b.Name)
 		}
 		if obj := o.Object; obj != nil {
-			r.Key, r.AltKey = DecodeKey(str(obj.Key))
+			r.Key = str(obj.Key)
 			r.ETag = NormalizeETag(str(obj.ETag))
 			if obj.ObjectMeta != nil {
 				r.MimeType = str(obj.ObjectMeta.MimeType)
@@ -232,9 +240,4 @@ func parseInt(raw json.RawMessage) (int64, bool) {
 
 // NormalizeETag returns an ETag as OSS events carry it: upper-case, no quotes,
 // no weak prefix. HEAD answers `"ABC…"`; events carry `ABC…`.
-func NormalizeETag(s string) string {
-	s = strings.TrimSpace(s)
-	s = strings.TrimPrefix(s, "W/")
-	s = strings.Trim(s, `"`)
-	return strings.ToUpper(s)
-}
+func NormalizeETag(s string) string { return uploadrules.NormalizeETag(s) }

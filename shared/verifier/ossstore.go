@@ -85,7 +85,16 @@ func (s *OSSStore) Head(ctx context.Context, key string) (ObjectInfo, error) {
 	if err != nil {
 		return ObjectInfo{}, mapErr("head", key, err)
 	}
-	info := ObjectInfo{ETag: NormalizeETag(h.Get("ETag")), ContentType: h.Get("Content-Type"), Meta: map[string]string{}}
+	// HeadObject response headers:
+	// https://www.alibabacloud.com/help/en/oss/developer-reference/headobject
+	// (a symbolic link answers with its target's data but
+	// x-oss-object-type: Symlink).
+	info := ObjectInfo{
+		ETag: NormalizeETag(h.Get("ETag")), ContentType: h.Get("Content-Type"),
+		ContentEncoding: h.Get("Content-Encoding"), ContentDisposition: h.Get("Content-Disposition"),
+		ObjectType: h.Get("x-oss-object-type"), StorageClass: h.Get("x-oss-storage-class"),
+		Meta: map[string]string{},
+	}
 	if _, err := fmt.Sscan(h.Get("Content-Length"), &info.Size); err != nil {
 		return ObjectInfo{}, fmt.Errorf("head %q: bad Content-Length %q", key, h.Get("Content-Length"))
 	}
@@ -153,13 +162,19 @@ func (s *OSSStore) PutTags(ctx context.Context, key string, tags map[string]stri
 }
 
 // Copy implements Store; dst gets exactly tags (directive REPLACE), the
-// source's metadata is copied.
-func (s *OSSStore) Copy(ctx context.Context, src, dst string, tags map[string]string) error {
+// source's metadata is copied, and only while the source's ETag is etag
+// (x-oss-copy-source-if-match, answered 412 PreconditionFailed otherwise:
+// https://www.alibabacloud.com/help/en/oss/developer-reference/copyobject).
+func (s *OSSStore) Copy(ctx context.Context, src, dst, etag string, tags map[string]string) error {
 	b, err := s.bucket(ctx)
 	if err != nil {
 		return err
 	}
-	_, err = b.CopyObject(src, dst, oss.WithContext(ctx), oss.SetTagging(tagging(tags)), oss.TaggingDirective(oss.TaggingReplace))
+	opts := []oss.Option{oss.WithContext(ctx), oss.SetTagging(tagging(tags)), oss.TaggingDirective(oss.TaggingReplace)}
+	if etag != "" {
+		opts = append(opts, oss.CopySourceIfMatch(`"`+etag+`"`))
+	}
+	_, err = b.CopyObject(src, dst, opts...)
 	if err != nil {
 		return mapErr("copy", src, err)
 	}

@@ -1,23 +1,35 @@
 package verifier
 
 import (
+	"bytes"
+	"mime"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/gabriel-vasile/mimetype"
 
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
-// Reason codes recorded in the upload-reason tag of a rejected object.
+// Reason codes recorded in the upload-reason tag of a rejected object. The
+// README's verdict section lists them; reasonActions says which are kept
+// in quarantine for review.
 const (
-	ReasonTooLarge       = "too-large"
+	ReasonInvalidKey     = "invalid-key"      // invalid UTF-8, control or bidirectional-control characters
+	ReasonOutsidePrefix  = "outside-prefix"   // not under an owner's prefix
+	ReasonOwnerMismatch  = "owner-mismatch"   // x-oss-meta-owner is not the key's owner
+	ReasonNotPlainObject = "not-plain-object" // a symlink, an appendable object, or an unknown object type
+	ReasonStorageClass   = "storage-class"    // Archive, ColdArchive, DeepColdArchive: not readable at once
 	ReasonEmpty          = "empty"
-	ReasonTypeNotAllowed = "type-not-allowed"
-	ReasonTypeMismatch   = "type-mismatch"
-	ReasonOutsidePrefix  = "outside-prefix"
-	ReasonOwnerMismatch  = "owner-mismatch"
-	ReasonSizeMismatch   = "size-mismatch"
+	ReasonTooLarge       = "too-large"
+	ReasonSizeMismatch   = "size-mismatch"    // x-oss-meta-declared-size is not the stored size
+	ReasonUnsafeHeader   = "unsafe-header"    // Content-Encoding, Content-Disposition or Content-Type parameters change how it is served
+	ReasonTypeMismatch   = "type-mismatch"    // stored, declared, sniffed and extension types disagree
+	ReasonTypeNotAllowed = "type-not-allowed" // a type (stored, declared, sniffed or the extension's) is not allowed
+	ReasonActiveContent  = "active-content"   // text holding markup a browser would render
+	ReasonUnverifiable   = "unverifiable"     // text too big to scan, or in an encoding the scan cannot read
 )
 
 // Status values recorded in the upload-status tag.
@@ -42,13 +54,14 @@ func reject(reason, owner, detail string) Verdict {
 	return Verdict{Status: StatusRejected, Reason: reason, Owner: owner, Detail: detail}
 }
 
-// declaredType is the type the uploader claimed: the policy-pinned
-// x-oss-meta-declared-type, else the stored Content-Type unless it is the
-// generic default that SDKs send for unknown files.
-func declaredType(info ObjectInfo) string {
-	if t := NormalizeType(info.Meta["declared-type"]); t != "" {
-		return t
-	}
+// declaredType is the policy-pinned x-oss-meta-declared-type, normalised
+// ("" when absent).
+func declaredType(info ObjectInfo) string { return NormalizeType(info.Meta["declared-type"]) }
+
+// storedType is the stored Content-Type, normalised; "" when it makes no
+// claim: absent, or application/octet-stream, the default SDKs send for an
+// unknown file and which browsers download rather than render.
+func storedType(info ObjectInfo) string {
 	if t := NormalizeType(info.ContentType); t != octetStream {
 		return t
 	}
@@ -56,15 +69,28 @@ func declaredType(info ObjectInfo) string {
 }
 
 // precheck applies every rule that needs no content bytes, in a fixed order
-// (the first failure is the verdict): outside-prefix, owner-mismatch, empty,
-// too-large, size-mismatch. ok is false when the object is already rejected.
+// (the first failure is the verdict): invalid-key, outside-prefix,
+// owner-mismatch, not-plain-object, storage-class, empty, too-large,
+// size-mismatch, unsafe-header, then the type rules that HEAD alone
+// decides (type-mismatch between the stored and the declared type,
+// type-not-allowed for either or for the extension's type). ok is false
+// when the object is already rejected.
 func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok bool) {
+	if why := keyProblem(key); why != "" {
+		return reject(ReasonInvalidKey, "", why), false
+	}
 	owner, inside := r.OwnerOf(key)
 	if !inside {
 		return reject(ReasonOutsidePrefix, "", "key is not inside an owner prefix"), false
 	}
 	if m, has := info.Meta["owner"]; has && m != owner {
 		return reject(ReasonOwnerMismatch, owner, "x-oss-meta-owner differs from the key's owner"), false
+	}
+	if !plainObject(info.ObjectType) {
+		return reject(ReasonNotPlainObject, owner, "object type "+strconv.Quote(info.ObjectType)+" is not a plain upload"), false
+	}
+	if !readableClass(info.StorageClass) {
+		return reject(ReasonStorageClass, owner, "storage class "+strconv.Quote(info.StorageClass)+" cannot be read at once"), false
 	}
 	if info.Size <= 0 {
 		return reject(ReasonEmpty, owner, "object is empty"), false
@@ -78,49 +104,186 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 			return reject(ReasonSizeMismatch, owner, "declared size differs from the stored size"), false
 		}
 	}
+	if why := headerProblem(info); why != "" {
+		return reject(ReasonUnsafeHeader, owner, why), false
+	}
+	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
+	if declared != "" && NormalizeType(info.ContentType) != declared {
+		return reject(ReasonTypeMismatch, owner, "stored Content-Type "+strconv.Quote(info.ContentType)+", declared "+declared), false
+	}
+	for _, c := range []struct{ what, t string }{{"stored", stored}, {"declared", declared}, {"extension's", ext}} {
+		if c.t != "" && !claimAllowed(r, c.t) {
+			return reject(ReasonTypeNotAllowed, owner, c.what+" type "+c.t+" is not allowed"), false
+		}
+	}
 	return Verdict{Status: StatusVerified, Owner: owner}, true
 }
 
+// keyProblem says what makes a key unacceptable ("" when nothing): invalid
+// UTF-8 (OSS keys are UTF-8), control characters (C0, DEL, C1: NUL, newline,
+// escape sequences break logs, URLs and file systems downstream) and the
+// bidirectional controls that make a name display differently from what it
+// is ("invoice\u202Egpj.exe"). Keys made by the sign function never hold
+// any of these; an STS upload can.
+func keyProblem(key string) string {
+	if !utf8.ValidString(key) {
+		return "key is not valid UTF-8"
+	}
+	for _, c := range key {
+		switch {
+		case unicode.IsControl(c):
+			return "key holds a control character"
+		case c == 0x061C, c == 0x200E, c == 0x200F, 0x202A <= c && c <= 0x202E, 0x2066 <= c && c <= 0x2069:
+			return "key holds a bidirectional control character"
+		}
+	}
+	return ""
+}
+
+// plainObject accepts the object types of a plain upload. HeadObject's
+// x-oss-object-type is Normal (PutObject, PostObject, CopyObject),
+// Multipart (CompleteMultipartUpload), Appendable (AppendObject: it can
+// still grow after the check) or Symlink (PutSymlink: HEAD and GET answer
+// with the target's data, which may change or be someone else's).
+// https://www.alibabacloud.com/help/en/oss/developer-reference/headobject
+func plainObject(t string) bool { return t == "Normal" || t == "Multipart" }
+
+// readableClass accepts storage classes whose objects can be read at once:
+// Standard and IA (and no header). Archive, ColdArchive and DeepColdArchive
+// objects must be restored before GetObject works.
+// https://www.alibabacloud.com/help/en/oss/user-guide/overview-53
+func readableClass(c string) bool { return c == "" || c == "Standard" || c == "IA" }
+
+// asciiCompatible are the charsets a text object may declare: those in
+// which '<' and the markup the scan looks for are the ASCII bytes. UTF-16,
+// UTF-32 and UTF-7 are refused: the byte scan cannot read them.
+var asciiCompatible = map[string]bool{
+	"utf-8": true, "utf8": true, "us-ascii": true, "iso-8859-1": true, "windows-1252": true,
+	"gbk": true, "gb2312": true, "gb18030": true, "big5": true,
+}
+
+// headerProblem judges the stored headers an uploader with STS credentials
+// can set and that change how OSS serves the object ("" when all are safe):
+//
+//   - Content-Encoding must be absent or identity: a gzip or br encoding
+//     makes the browser decode bytes the check never saw.
+//   - Content-Disposition must be absent or attachment (any filename
+//     parameters): inline or anything unparsable is refused, so an upload
+//     cannot ask to be rendered.
+//   - Content-Type must parse as one media type; its only parameter may be
+//     a charset from asciiCompatible, and only on text/* and
+//     application/json. "text/html; x=image/png" and "image/png;
+//     charset=utf-8" are refused.
+func headerProblem(info ObjectInfo) string {
+	if e := strings.TrimSpace(info.ContentEncoding); e != "" && !strings.EqualFold(e, "identity") {
+		return "Content-Encoding " + strconv.Quote(e)
+	}
+	if d := strings.TrimSpace(info.ContentDisposition); d != "" {
+		if dt, _, err := mime.ParseMediaType(d); err != nil || dt != "attachment" {
+			return "Content-Disposition " + strconv.Quote(d) + " is not attachment"
+		}
+	}
+	ct := strings.TrimSpace(info.ContentType)
+	if ct == "" {
+		return ""
+	}
+	mt, params, err := mime.ParseMediaType(ct)
+	if err != nil {
+		return "Content-Type " + strconv.Quote(ct) + " is not one media type"
+	}
+	for k, v := range params {
+		textual := strings.HasPrefix(mt, "text/") || mt == "application/json"
+		if k != "charset" || !textual || !asciiCompatible[strings.ToLower(v)] {
+			return "Content-Type " + strconv.Quote(ct) + " has a parameter other than an ASCII-compatible charset on text"
+		}
+	}
+	return ""
+}
+
 // contentCheck applies the type rules to the sniffed type: type-mismatch
-// (sniffed type disagrees with the declared type or with the key's
-// extension) before type-not-allowed (sniffed type, see sniffedAllowed, or a
-// declared type, not in the allow-list), because a lie about the type is the
-// more specific finding.
+// (sniffed type disagrees with the stored type, the declared type or the
+// key's extension) before type-not-allowed (sniffed type, see
+// familyAllowed, not in the allow-list), because a lie about the type is
+// the more specific finding.
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
-	declared := declaredType(info)
-	if !consistent(declared, sniffed) {
-		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", declared "+declared
-		return v
+	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
+	for _, c := range []struct{ what, t string }{{"stored type", stored}, {"declared", declared}, {"extension says", ext}} {
+		if !consistent(c.t, sniffed) {
+			v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", "+c.what+" "+c.t
+			return v
+		}
 	}
-	if ext := extensionType(key); !consistent(ext, sniffed) {
-		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", extension says "+ext
-		return v
+	claimed := declared
+	if claimed == "" {
+		claimed = stored
 	}
-	if !familyAllowed(r, sniffed) && !narrowsTo(sniffed, declared, extensionType(key), r) {
+	if claimed == "" {
+		claimed = ext
+	}
+	if !familyAllowed(r, sniffed) && !narrowsTo(sniffed, claimed, r) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
-		return v
-	}
-	if declared != "" && !familyAllowed(r, declared) {
-		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "declared type "+declared+" is not allowed"
 		return v
 	}
 	return v
 }
 
-// Check applies every rule to an object given its HEAD answer and its first
-// bytes (at most SniffLimit are looked at). It is pure: the verifier applies
-// the metadata rules first and reads bytes only when they pass; Check is the
-// same logic in one call for callers that already hold the bytes.
-func Check(r uploadrules.Rules, key string, info ObjectInfo, head []byte) Verdict {
+// needsScan reports whether the object is text a browser could read as
+// markup: its stored type is text/*, or the sniffer saw text (text/plain or
+// a kind of it: CSV, JSON, ...). Such objects are scanned whole, unless
+// they are markup the operator allowed by name (text/html in the
+// allow-list: an HTML page is expected to hold tags).
+func needsScan(info ObjectInfo, sniffed string) bool {
+	if IsActive(sniffed) || IsActive(storedType(info)) {
+		return false
+	}
+	if strings.HasPrefix(storedType(info), "text/") || sniffed == "text/plain" {
+		return true
+	}
+	s, p := mimetype.Lookup(sniffed), mimetype.Lookup("text/plain")
+	return s != nil && descends(s, p)
+}
+
+// Check applies every rule to an object given its HEAD answer and its
+// content: the first SniffLimit bytes are sniffed, and text is scanned
+// whole (content shorter than info.Size is scanned as far as it goes). It
+// is pure: the verifier applies the metadata rules first and reads bytes
+// only when they pass; Check is the same logic in one call for callers
+// that already hold the bytes.
+func Check(r uploadrules.Rules, key string, info ObjectInfo, content []byte) Verdict {
 	v, ok := precheck(r, key, info)
 	if !ok {
 		return v
 	}
+	head := content
 	if len(head) > SniffLimit {
 		head = head[:SniffLimit]
 	}
-	return contentCheck(r, key, info, Sniff(head), v)
+	v = contentCheck(r, key, info, Sniff(head), v)
+	if v.Rejected() || !needsScan(info, v.SniffedType) {
+		return v
+	}
+	if info.Size > TextScanLimit {
+		return textTooBig(v)
+	}
+	found, err := ScanText(bytes.NewReader(content))
+	return scanVerdict(v, found, err)
+}
+
+func textTooBig(v Verdict) Verdict {
+	v.Status, v.Reason, v.Detail = StatusRejected, ReasonUnverifiable, "text larger than the scan limit "+strconv.Itoa(TextScanLimit)+" bytes"
+	return v
+}
+
+// scanVerdict turns a ScanText result into the verdict.
+func scanVerdict(v Verdict, found string, err error) Verdict {
+	switch {
+	case err == errNotASCIICompatible:
+		v.Status, v.Reason, v.Detail = StatusRejected, ReasonUnverifiable, "text in UTF-16 or UTF-32"
+	case found != "":
+		v.Status, v.Reason, v.Detail = StatusRejected, ReasonActiveContent, "text holds markup "+strconv.Quote(found)
+	}
+	return v
 }
 
 // typeAllowed applies the allow-list to a normalised type, also under the
@@ -140,16 +303,45 @@ func typeAllowed(r uploadrules.Rules, t string) bool {
 	return false
 }
 
-// activeTypes are content a browser may execute when served from the
-// bucket's origin. They must be allowed by name; they are never admitted
-// through a more generic allowed family (text/plain).
-var activeTypes = map[string]bool{
-	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
-	"text/xml": true, "text/javascript": true,
+// allowedByName reports whether the allow-list names t itself (no
+// wildcard).
+func allowedByName(r uploadrules.Rules, t string) bool {
+	for _, p := range r.AllowedTypes {
+		if n := NormalizeType(p); n != "" && n == t {
+			return true
+		}
+	}
+	return false
 }
 
-func active(m *mimetype.MIME) bool {
-	for ; m != nil; m = m.Parent() {
+// claimAllowed applies the allow-list to a type claimed by the stored
+// Content-Type, the declared type or the extension, as familyAllowed does
+// to the sniffed type: active content must be named.
+func claimAllowed(r uploadrules.Rules, t string) bool { return familyAllowed(r, t) }
+
+// activeTypes are content a browser may execute or render as a document
+// with script when served from the bucket's origin. They are verified only
+// when the allow-list names them exactly: never through a wildcard
+// (image/* does not admit SVG) or a more generic family (text/plain does
+// not admit HTML).
+var activeTypes = map[string]bool{
+	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
+	"text/xml": true, "application/xml": true, "text/xsl": true, "application/xslt+xml": true,
+	"text/javascript": true, "application/javascript": true, "application/x-javascript": true,
+	"application/ecmascript": true, "text/ecmascript": true,
+	"application/x-shockwave-flash": true, "text/x-component": true, "application/hta": true,
+	"multipart/related": true, "message/rfc822": true, "multipart/x-mixed-replace": true,
+}
+
+// IsActive reports whether a normalised media type is active content: a
+// listed type, any XML (*/xml, *+xml), any JavaScript, or a kind of one of
+// them in the sniffer's type tree (application/rss+xml under text/xml).
+func IsActive(t string) bool {
+	if activeTypes[t] || strings.HasSuffix(t, "/xml") || strings.HasSuffix(t, "+xml") ||
+		strings.Contains(t, "javascript") || strings.Contains(t, "ecmascript") {
+		return true
+	}
+	for m := mimetype.Lookup(t); m != nil; m = m.Parent() {
 		if activeTypes[m.String()] {
 			return true
 		}
@@ -157,18 +349,20 @@ func active(m *mimetype.MIME) bool {
 	return false
 }
 
-// familyAllowed applies the allow-list to a (sniffed or declared) type. A
-// type that is a more specific kind of an allowed family is allowed too (a
-// text file that happens to parse as CSV when text/plain is allowed; a docx
-// when application/zip is allowed), unless it is active content (HTML, SVG,
-// XML, JavaScript), which must be allowed by name (or by a wildcard such as
-// image/*, which admits SVG).
+// familyAllowed applies the allow-list to a sniffed type. A type that is
+// a more specific kind of an allowed family is allowed too (a text file
+// that happens to parse as CSV when text/plain is allowed; a docx when
+// application/zip is allowed), unless it is active content, which must be
+// allowed by name.
 func familyAllowed(r uploadrules.Rules, t string) bool {
+	if IsActive(t) {
+		return allowedByName(r, t)
+	}
 	if typeAllowed(r, t) {
 		return true
 	}
 	m := mimetype.Lookup(t)
-	if m == nil || active(m) {
+	if m == nil {
 		return false
 	}
 	for p := m.Parent(); p != nil && p.String() != octetStream; p = p.Parent() {
@@ -180,19 +374,15 @@ func familyAllowed(r uploadrules.Rules, t string) bool {
 }
 
 // narrowsTo reports whether the sniffer saw only a container or family
-// (application/zip, text/plain) that the declared type, or else the
-// extension's type, is a specific, allowed, non-active kind of: the first
-// 3 KiB of a docx can look like any zip.
-func narrowsTo(sniffed, declared, ext string, r uploadrules.Rules) bool {
-	claimed := declared
-	if claimed == "" {
-		claimed = ext
-	}
-	if claimed == "" || claimed == sniffed {
+// (application/zip, text/plain) that the claimed type is a specific,
+// allowed, non-active kind of: the first 3 KiB of a docx can look like any
+// zip.
+func narrowsTo(sniffed, claimed string, r uploadrules.Rules) bool {
+	if claimed == "" || claimed == sniffed || IsActive(claimed) {
 		return false
 	}
 	c, s := mimetype.Lookup(claimed), mimetype.Lookup(sniffed)
-	if c == nil || s == nil || active(c) || !descends(c, s) {
+	if c == nil || s == nil || !descends(c, s) {
 		return false
 	}
 	return typeAllowed(r, claimed)

@@ -41,11 +41,11 @@ func TestRulesCheck(t *testing.T) {
 		reason string // "" = verified
 	}{
 		{"png", "uploads/u1/a.png", ObjectInfo{Size: 100, ContentType: "image/png", Meta: meta("owner", "u1", "declared-type", "image/png", "declared-size", "100")}, pngHead, ""},
-		{"jpeg declared image/jpg alias", "uploads/u1/a.jpg", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/jpg")}, jpegHead, ""},
+		{"jpeg declared image/jpg alias", "uploads/u1/a.jpg", ObjectInfo{Size: 100, ContentType: "image/jpg", Meta: meta("declared-type", "image/jpg")}, jpegHead, ""},
 		{"jpeg .jpeg extension", "uploads/u1/a.JPEG", ObjectInfo{Size: 100, ContentType: "image/jpeg"}, jpegHead, ""},
 		{"pdf", "uploads/u1/doc.pdf", ObjectInfo{Size: 100, ContentType: "application/pdf"}, pdfHead, ""},
 		{"text .txt", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain; charset=utf-8"}, textBody, ""},
-		{"text sniffed for .csv declared text/csv", "uploads/u1/a.csv", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/csv")}, []byte("justonecolumn\nrow\n"), ""},
+		{"text sniffed for .csv declared text/csv", "uploads/u1/a.csv", ObjectInfo{Size: 100, ContentType: "text/csv", Meta: meta("declared-type", "text/csv")}, []byte("justonecolumn\nrow\n"), ""},
 		{"csv sniffed for .csv", "uploads/u1/a.csv", ObjectInfo{Size: 100, ContentType: "text/csv"}, csvBody, ""},
 		{"no extension no declared", "uploads/u1/README", ObjectInfo{Size: 100, ContentType: "application/octet-stream"}, textBody, ""},
 		{"unknown extension", "uploads/u1/photo.heicx", ObjectInfo{Size: 100}, pngHead, ""},
@@ -59,12 +59,12 @@ func TestRulesCheck(t *testing.T) {
 		{"unknown binary declared png", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "image/png")}, binBody, ReasonTypeMismatch},
 		{"unknown binary no claim", "uploads/u1/a.dat", ObjectInfo{Size: 100}, binBody, ReasonTypeNotAllowed},
 		{"html named txt", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain"}, htmlBody, ReasonTypeNotAllowed},
-		{"text declared html", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/html")}, textBody, ReasonTypeNotAllowed},
+		{"text declared html", "uploads/u1/a", ObjectInfo{Size: 100, ContentType: "text/html", Meta: meta("declared-type", "text/html")}, textBody, ReasonTypeNotAllowed},
 		{"zip", "uploads/u1/a.zip", ObjectInfo{Size: 100}, zipHead, ReasonTypeNotAllowed},
 		{"csv-looking .txt with only text/plain allowed", "uploads/u1/a.txt", ObjectInfo{Size: 100, ContentType: "text/plain"}, csvBody, ""},
 		{"json .txt rescued by text/plain", "uploads/u1/a.txt", ObjectInfo{Size: 100}, []byte(`{"a":[1,2,3]}`), ""},
-		{"svg admitted by image/*", "uploads/u1/a.svg", ObjectInfo{Size: 100}, []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), ""},
-		{"html declared text/plain not rescued", "uploads/u1/a", ObjectInfo{Size: 100, Meta: meta("declared-type", "text/plain")}, htmlBody, ReasonTypeNotAllowed},
+		{"svg not admitted by image/*", "uploads/u1/a.svg", ObjectInfo{Size: 100}, []byte(`<svg xmlns="http://www.w3.org/2000/svg"></svg>`), ReasonTypeNotAllowed},
+		{"html declared text/plain not rescued", "uploads/u1/a", ObjectInfo{Size: 100, ContentType: "text/plain", Meta: meta("declared-type", "text/plain")}, htmlBody, ReasonTypeNotAllowed},
 		{"xml as .txt not rescued", "uploads/u1/a.txt", ObjectInfo{Size: 100}, []byte(`<?xml version="1.0"?><a/>`), ReasonTypeNotAllowed},
 
 		{"outside any owner", "uploads/a.png", ObjectInfo{Size: 100}, pngHead, ReasonOutsidePrefix},
@@ -81,7 +81,7 @@ func TestRulesCheck(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := Check(rules, tc.key, tc.info, tc.head)
+			v := Check(rules, tc.key, normal(tc.info), tc.head)
 			if tc.reason == "" {
 				if v.Status != StatusVerified || v.Reason != "" {
 					t.Errorf("got %s %s (%s), want verified", v.Status, v.Reason, v.Detail)
@@ -103,14 +103,14 @@ func TestRulesContainerNarrowedByClaim(t *testing.T) {
 		info      ObjectInfo
 		reason    string
 	}{
-		{"zip head declared docx", "uploads/u1/a.docx", ObjectInfo{Size: 100, Meta: map[string]string{"declared-type": docx}}, ""},
+		{"zip head declared docx", "uploads/u1/a.docx", ObjectInfo{Size: 100, ContentType: docx, Meta: map[string]string{"declared-type": docx}}, ""},
 		{"zip head named docx", "uploads/u1/a.docx", ObjectInfo{Size: 100}, ""},
 		{"zip head named zip", "uploads/u1/a.zip", ObjectInfo{Size: 100}, ReasonTypeNotAllowed},
 		{"zip head no claim", "uploads/u1/a", ObjectInfo{Size: 100}, ReasonTypeNotAllowed},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			v := Check(rules, tc.key, tc.info, zipHead)
+			v := Check(rules, tc.key, normal(tc.info), zipHead)
 			if v.Reason != tc.reason {
 				t.Errorf("got %s %q (%s), want %q", v.Status, v.Reason, v.Detail, tc.reason)
 			}
@@ -122,10 +122,26 @@ func TestRulesCheckReadsOnlySniffLimit(t *testing.T) {
 	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"text/plain"}}
 	// Text for SniffLimit bytes, then an HTML document: must sniff as text.
 	head := append(bytes.Repeat([]byte("a"), SniffLimit), htmlBody...)
-	v := Check(rules, "uploads/u1/a.txt", ObjectInfo{Size: int64(len(head))}, head)
-	if v.Status != StatusVerified || v.SniffedType != "text/plain" {
-		t.Errorf("got %+v", v)
+	v := Check(rules, "uploads/u1/a.txt", normal(ObjectInfo{Size: int64(len(head))}), head)
+	if v.Reason != ReasonActiveContent || v.SniffedType != "text/plain" {
+		t.Errorf("HTML after %d bytes of text: got %+v, want active-content", SniffLimit, v)
 	}
+	v = Check(rules, "uploads/u1/a.txt", normal(ObjectInfo{Size: SniffLimit + 5}), append(head[:SniffLimit:SniffLimit], "a < b"...))
+	if v.Status != StatusVerified {
+		t.Errorf("the same text without the HTML: got %+v", v)
+	}
+}
+
+// normal fills in what HEAD reports for a plain single-request upload
+// when a test case leaves it out.
+func normal(info ObjectInfo) ObjectInfo {
+	if info.ObjectType == "" {
+		info.ObjectType = "Normal"
+	}
+	if info.StorageClass == "" {
+		info.StorageClass = "Standard"
+	}
+	return info
 }
 
 func TestTypeAllowed(t *testing.T) {
@@ -149,5 +165,154 @@ func TestNormalizeType(t *testing.T) {
 		if got := NormalizeType(in); got != want {
 			t.Errorf("NormalizeType(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestAttackClasses is issue 12's table for what verify judges: each row is
+// an attack class (or its harmless twin) and the verdict it must get. The
+// README's "What verify checks" section summarises it.
+func TestAttackClasses(t *testing.T) {
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"image/*", "application/pdf", "text/plain"}}
+	withHTML := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: []string{"text/html", "image/svg+xml"}}
+	declared := func(t string) map[string]string { return map[string]string{"declared-type": t} }
+	pngThenHTML := append(append([]byte{}, pngHead...), htmlBody...)
+	text4k := bytes.Repeat([]byte("plain words in a plain file\n"), 4096/28+1)
+	svg := []byte(`<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>`)
+	cases := []struct {
+		name   string
+		rules  uploadrules.Rules
+		key    string
+		info   ObjectInfo
+		body   []byte
+		reason string // "" = verified
+	}{
+		// Stored Content-Type against the declared type, the allow-list and the bytes.
+		{"stored text/html declared image/png", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "text/html", Meta: declared("image/png")}, pngThenHTML, ReasonTypeMismatch},
+		{"stored xhtml declared image/png", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "application/xhtml+xml", Meta: declared("image/png")}, pngThenHTML, ReasonTypeMismatch},
+		{"stored text/html no declared type", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "text/html"}, pngThenHTML, ReasonTypeNotAllowed},
+		{"stored xhtml no declared type", rules, "uploads/u1/a", ObjectInfo{ContentType: "application/xhtml+xml"}, pngHead, ReasonTypeNotAllowed},
+		{"stored image/svg+xml under image/*", rules, "uploads/u1/a", ObjectInfo{ContentType: "image/svg+xml"}, pngHead, ReasonTypeNotAllowed},
+		{"stored text/xml", rules, "uploads/u1/a", ObjectInfo{ContentType: "application/xml"}, textBody, ReasonTypeNotAllowed},
+		{"stored javascript", rules, "uploads/u1/a", ObjectInfo{ContentType: "application/javascript"}, textBody, ReasonTypeNotAllowed},
+		{"stored text/plain but bytes are a gif", rules, "uploads/u1/a", ObjectInfo{ContentType: "text/plain"}, gifHead, ReasonTypeMismatch},
+		{"stored image/jpeg for png bytes", rules, "uploads/u1/a", ObjectInfo{ContentType: "image/jpeg"}, pngHead, ReasonTypeMismatch},
+		{"html parameter smuggling", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "text/html; x=image/png", Meta: declared("image/png")}, pngHead, ReasonUnsafeHeader},
+		{"png with a parameter", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png; x=1"}, pngHead, ReasonUnsafeHeader},
+		{"charset on an image", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png; charset=utf-8"}, pngHead, ReasonUnsafeHeader},
+		{"two types", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png, text/html"}, pngHead, ReasonUnsafeHeader},
+		{"utf-7 text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain; charset=utf-7"}, textBody, ReasonUnsafeHeader},
+		{"text with utf-8 charset", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain; charset=UTF-8"}, textBody, ""},
+		{"declared equals stored alias", rules, "uploads/u1/a.jpg", ObjectInfo{ContentType: "image/jpeg", Meta: declared("image/jpg")}, jpegHead, ""},
+		{"octet-stream stored, no claim", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "application/octet-stream"}, pngHead, ""},
+		{"octet-stream stored, declared png", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "application/octet-stream", Meta: declared("image/png")}, pngHead, ReasonTypeMismatch},
+
+		// The key's extension.
+		{".html key holding text/plain", rules, "uploads/u1/page.html", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".HTM key", rules, "uploads/u1/page.HTM", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".svg key holding a png", rules, "uploads/u1/a.svg", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{".xhtml key", rules, "uploads/u1/a.xhtml", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".js key", rules, "uploads/u1/a.js", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".mjs key", rules, "uploads/u1/a.mjs", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".xml key", rules, "uploads/u1/a.xml", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{"html allowed by name", withHTML, "uploads/u1/page.html", ObjectInfo{ContentType: "text/html"}, htmlBody, ""},
+		{"svg allowed by name", withHTML, "uploads/u1/a.svg", ObjectInfo{ContentType: "image/svg+xml"}, svg, ""},
+
+		// Markup hidden in text.
+		{"html after 4 KiB of text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, append(text4k, "<script>alert(1)</script>"...), ReasonActiveContent},
+		{"iframe end tag after text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, append(text4k, "</IFRAME >"...), ReasonActiveContent},
+		{"svg element in text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, append(text4k, "<svg/onload=alert(1)>"...), ReasonActiveContent},
+		{"comment in text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, []byte("a\n<!-- x -->"), ReasonActiveContent},
+		{"namespaced element in text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, []byte("a <x:script>"), ReasonActiveContent},
+		{"less-than in prose", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, []byte("if a < b and c<d then <3 <bold> <-"), ""},
+		{"utf-16 text", rules, "uploads/u1/a.txt", ObjectInfo{ContentType: "text/plain"}, []byte("\xff\xfeh\x00i\x00<\x00"), ReasonUnverifiable},
+
+		// Other stored headers.
+		{"content-encoding gzip", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentEncoding: "gzip"}, pngHead, ReasonUnsafeHeader},
+		{"content-encoding identity", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentEncoding: "identity"}, pngHead, ""},
+		{"disposition inline", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: "inline"}, pngHead, ReasonUnsafeHeader},
+		{"disposition garbage", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a`}, pngHead, ReasonUnsafeHeader},
+		{"disposition attachment", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a.png"`}, pngHead, ""},
+
+		// Object type and storage class.
+		{"symlink", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ObjectType: "Symlink"}, pngHead, ReasonNotPlainObject},
+		{"appendable", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ObjectType: "Appendable"}, pngHead, ReasonNotPlainObject},
+		{"multipart", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ObjectType: "Multipart"}, pngHead, ""},
+		{"archive", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", StorageClass: "Archive"}, pngHead, ReasonStorageClass},
+		{"cold archive", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", StorageClass: "ColdArchive"}, pngHead, ReasonStorageClass},
+		{"infrequent access", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", StorageClass: "IA"}, pngHead, ""},
+
+		// Keys.
+		{"NUL in key", rules, "uploads/u1/a\x00.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"newline in key", rules, "uploads/u1/a\n.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"DEL in key", rules, "uploads/u1/a\x7f.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"C1 control in key", rules, "uploads/u1/a\u0085.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"RTL override in key", rules, "uploads/u1/cat\u202egnp.exe.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"left-to-right mark in key", rules, "uploads/u1/a\u200e.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"arabic letter mark in key", rules, "uploads/u1/a\u061c.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"bidi isolate in key", rules, "uploads/u1/a\u2066.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"invalid UTF-8 key", rules, "uploads/u1/a\xff.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"non-ASCII key", rules, "uploads/u1/照片.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			tc.info.Size = int64(len(tc.body))
+			v := Check(tc.rules, tc.key, normal(tc.info), tc.body)
+			if tc.reason == "" {
+				if v.Status != StatusVerified {
+					t.Errorf("got %s %s (%s), want verified", v.Status, v.Reason, v.Detail)
+				}
+				return
+			}
+			if v.Status != StatusRejected || v.Reason != tc.reason {
+				t.Errorf("got %s %q (%s), want rejected %q", v.Status, v.Reason, v.Detail, tc.reason)
+			}
+		})
+	}
+}
+
+func TestScanTextStreams(t *testing.T) {
+	// Markup straddling the scanner's 64 KiB buffer is still found.
+	for _, at := range []int{0, 1, 64<<10 - 3, 64<<10 - 1, 64 << 10, 200 << 10} {
+		body := append(bytes.Repeat([]byte("x"), at), "<script>"...)
+		if got, err := ScanText(bytes.NewReader(body)); got != "<script" || err != nil {
+			t.Errorf("markup at %d: %q, %v", at, got, err)
+		}
+	}
+	if got, err := ScanText(bytes.NewReader(bytes.Repeat([]byte("a<"), 100<<10))); got != "" || err != nil {
+		t.Errorf("plain text with '<': %q, %v", got, err)
+	}
+}
+
+func FuzzScanText(f *testing.F) {
+	f.Add([]byte("a <b> c"), 3)
+	f.Fuzz(func(t *testing.T, body []byte, pad int) {
+		if pad < 0 || pad > 1<<17 {
+			return
+		}
+		got, _ := ScanText(bytes.NewReader(body))
+		// Markup found in body is found wherever it sits.
+		padded := append(bytes.Repeat([]byte(" "), pad), body...)
+		if again, _ := ScanText(bytes.NewReader(padded)); got != "" && again == "" && !bytes.HasPrefix(body, []byte{0xFE, 0xFF}) && !bytes.HasPrefix(body, []byte{0xFF, 0xFE}) && !bytes.HasPrefix(body, []byte{0, 0, 0xFE, 0xFF}) {
+			t.Fatalf("%q found in %q but not after %d spaces", got, body, pad)
+		}
+	})
+}
+
+// TestTextOverScanLimit: text bigger than TextScanLimit cannot be scanned
+// whole, so it is not verified.
+func TestTextOverScanLimit(t *testing.T) {
+	rules := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 64 << 20, AllowedTypes: []string{"text/plain", "image/*"}}
+	for _, tc := range []struct {
+		size   int64
+		reason string
+	}{{TextScanLimit, ""}, {TextScanLimit + 1, ReasonUnverifiable}} {
+		v := Check(rules, "uploads/u1/big.txt", normal(ObjectInfo{Size: tc.size, ContentType: "text/plain"}), textBody)
+		if v.Reason != tc.reason {
+			t.Errorf("text of %d bytes: %+v, want %q", tc.size, v, tc.reason)
+		}
+	}
+	// Not text: the limit does not apply.
+	if v := Check(rules, "uploads/u1/big.png", normal(ObjectInfo{Size: TextScanLimit + 1, ContentType: "image/png"}), pngHead); v.Status != StatusVerified {
+		t.Errorf("big image: %+v", v)
 	}
 }

@@ -23,8 +23,10 @@ type Store interface {
 	GetTags(ctx context.Context, key string) (map[string]string, error)
 	// PutTags replaces the object's tags.
 	PutTags(ctx context.Context, key string, tags map[string]string) error
-	// Copy copies src to dst inside the bucket, giving dst exactly tags.
-	Copy(ctx context.Context, src, dst string, tags map[string]string) error
+	// Copy copies src to dst inside the bucket, giving dst exactly tags,
+	// provided src's ETag still equals etag (x-oss-copy-source-if-match;
+	// a mismatch wraps ErrChanged).
+	Copy(ctx context.Context, src, dst, etag string, tags map[string]string) error
 	// Delete removes the object (no error when it is already gone).
 	Delete(ctx context.Context, key string) error
 }
@@ -33,7 +35,16 @@ type Store interface {
 type ObjectInfo struct {
 	Size        int64
 	ETag        string // normalised: upper-case, no quotes
-	ContentType string
+	ContentType string // as stored, parameters included
+	// The other stored headers that change how OSS serves the object; an
+	// uploader with STS credentials can set them.
+	ContentEncoding    string
+	ContentDisposition string
+	// ObjectType is x-oss-object-type: Normal, Multipart, Appendable or
+	// Symlink. StorageClass is x-oss-storage-class: Standard, IA, Archive,
+	// ColdArchive, DeepColdArchive.
+	ObjectType   string
+	StorageClass string
 	// Meta holds user metadata without the x-oss-meta- prefix, names in lower
 	// case: "owner", "declared-type", "declared-size".
 	Meta map[string]string

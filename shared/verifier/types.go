@@ -55,6 +55,13 @@ var extTypes = map[string]string{
 	".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".mp3": "audio/mpeg", ".wav": "audio/wav",
 	".ogg": "audio/ogg", ".flac": "audio/flac", ".m4a": "audio/x-m4a",
 	".exe": "application/vnd.microsoft.portable-executable", ".dll": "application/vnd.microsoft.portable-executable",
+	// Extensions of active content (see IsActive): a server or CDN in front
+	// of the bucket may derive the type from them.
+	".shtml": "text/html", ".xhtml": "application/xhtml+xml", ".xht": "application/xhtml+xml",
+	".svgz": "image/svg+xml", ".mjs": "text/javascript", ".cjs": "text/javascript",
+	".xsl": "text/xsl", ".xslt": "application/xslt+xml", ".rss": "application/rss+xml", ".atom": "application/atom+xml",
+	".mht": "multipart/related", ".mhtml": "multipart/related", ".swf": "application/x-shockwave-flash",
+	".hta": "application/hta", ".htc": "text/x-component",
 }
 
 // NormalizeType lower-cases a media type, drops its parameters and maps

@@ -18,11 +18,11 @@ import (
 // Tag names written on a checked object. upload-status and upload-reason are
 // read by the sign function's GET /status.
 const (
-	TagStatus   = "upload-status"   // verified | rejected
-	TagReason   = "upload-reason"   // a Reason* code, only when rejected
-	TagETag     = "upload-etag"     // the ETag the verdict belongs to
-	TagType     = "upload-type"     // the sniffed content type
-	TagNotified = "upload-notified" // the ETag whose verdict the webhook has delivered
+	TagStatus   = uploadrules.TagStatus // verified | rejected
+	TagReason   = uploadrules.TagReason // a Reason* code, only when rejected
+	TagETag     = uploadrules.TagETag   // the ETag the verdict belongs to
+	TagType     = "upload-type"         // the sniffed content type
+	TagNotified = "upload-notified"     // the ETag whose verdict the webhook has delivered
 )
 
 // Reject actions (REJECT_ACTION).
@@ -94,11 +94,21 @@ func (v *Verifier) ignored(key string) string {
 	return ""
 }
 
+// maxAttempts bounds how often Process judges an object again because it
+// was overwritten while its verdict was being recorded.
+const maxAttempts = 3
+
 // Process handles one record: it checks the object, records the verdict as
 // tags, notifies the webhook and applies the reject action, in an order that
 // makes repeated delivery safe (see the package doc). It returns nil for
 // records that need no retry (ignored, missing object, object changed
-// meanwhile) and an error for transient failures.
+// meanwhile and left to its own event) and an error for transient failures.
+//
+// The object is the one stored under the event's key, read literally (see
+// Decode). "Already done" is decided on that object alone: its own tags
+// must hold the verdict for its current ETag (HEAD). When the event's eTag
+// differs from the stored one, what is stored is judged; a never-judged
+// object is never skipped.
 func (v *Verifier) Process(ctx context.Context, rec Record) error {
 	log := v.logger(ctx).With("eventKey", rec.Key, "eventEtag", rec.ETag, "event", rec.EventName, "ossRequestId", rec.RequestID)
 	if !rec.Created() {
@@ -109,41 +119,60 @@ func (v *Verifier) Process(ctx context.Context, rec Record) error {
 		log.Warn("verify: ignoring event for another bucket", "bucket", rec.Bucket)
 		return nil
 	}
-	if why := v.ignored(rec.Key); why != "" && (rec.AltKey == "" || v.ignored(rec.AltKey) != "") {
+	if why := v.ignored(rec.Key); why != "" {
 		log.Debug("verify: ignoring key", "why", why)
 		return nil
 	}
+	for range maxAttempts {
+		again, err := v.once(ctx, log, rec)
+		if err != nil || !again {
+			return err
+		}
+		log.Info("verify: object overwritten while its verdict was recorded; judging the current version")
+	}
+	return fmt.Errorf("verify %q: %w: still changing after %d attempts", rec.Key, ErrChanged, maxAttempts)
+}
 
-	key, info, err := v.head(ctx, rec)
+// once judges the object currently stored under rec.Key and records,
+// delivers and acts on its verdict. again is true when the object was
+// overwritten after a verdict tag was written, so that tag may now sit on
+// bytes it does not describe: the caller judges the object again.
+func (v *Verifier) once(ctx context.Context, log *slog.Logger, rec Record) (again bool, err error) {
+	key := rec.Key
+	info, err := v.Store.Head(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		return v.missing(ctx, log, rec)
+		return false, v.missing(ctx, log, rec)
 	}
 	if err != nil {
-		return fmt.Errorf("head %q: %w", rec.Key, err)
+		return false, fmt.Errorf("head %q: %w", key, err)
 	}
 	log = log.With("key", key, "etag", info.ETag, "size", info.Size)
+	if rec.ETag != "" && rec.ETag != info.ETag {
+		log.Info("verify: the stored object is not the event's version; judging what is stored")
+	}
 	tags, err := v.Store.GetTags(ctx, key)
 	if errors.Is(err, ErrNotFound) {
-		return v.missing(ctx, log, rec)
+		return false, v.missing(ctx, log, rec)
 	}
 	if err != nil {
-		return fmt.Errorf("get tags %q: %w", key, err)
+		return false, fmt.Errorf("get tags %q: %w", key, err)
 	}
 
-	// The check always runs (HEAD + at most SniffLimit bytes): tags on an
-	// object under the upload prefix could have been set by the uploader, so
-	// they never replace the check. They only tell whether this verdict was
-	// already recorded and delivered.
+	// The check always runs (HEAD + at most SniffLimit bytes, whole text
+	// objects up to TextScanLimit): tags on an object under the upload
+	// prefix could have been set by the uploader, so they never replace the
+	// check. They only tell whether this verdict was already recorded and
+	// delivered for these bytes (this ETag).
 	verdict, err := v.check(ctx, key, info)
 	if errors.Is(err, ErrChanged) {
 		log.Info("verify: object overwritten while being checked; its own event verifies the new version")
-		return nil
+		return false, nil
 	}
 	if errors.Is(err, ErrNotFound) {
-		return v.missing(ctx, log, rec)
+		return false, v.missing(ctx, log, rec)
 	}
 	if err != nil {
-		return err
+		return false, err
 	}
 	if recorded(tags, verdict, info.ETag) {
 		if tags[TagNotified] == info.ETag {
@@ -159,56 +188,70 @@ func (v *Verifier) Process(ctx context.Context, rec Record) error {
 		if v.Notifier == nil {
 			tags[TagNotified] = info.ETag // nothing to deliver
 		}
-		if err := v.putTags(ctx, key, tags); errors.Is(err, ErrNotFound) {
-			return v.missing(ctx, log, rec)
-		} else if err != nil {
-			return err
+		switch err := v.putTagsBound(ctx, key, info.ETag, tags); {
+		case errors.Is(err, ErrNotFound):
+			return false, v.missing(ctx, log, rec)
+		case errors.Is(err, ErrChanged):
+			return true, nil
+		case err != nil:
+			return false, err
 		}
 		log.Info("verify: verdict recorded", "status", verdict.Status, "reason", verdict.Reason, "sniffedType", verdict.SniffedType, "detail", verdict.Detail)
 	}
 
 	if tags[TagNotified] != info.ETag {
 		if err := v.notify(ctx, rec, key, info, verdict); err != nil {
-			return err
+			return false, err
 		}
 		tags = maps.Clone(tags)
 		tags[TagNotified] = info.ETag
-		if err := v.putTags(ctx, key, tags); errors.Is(err, ErrNotFound) {
+		switch err := v.putTagsBound(ctx, key, info.ETag, tags); {
+		case errors.Is(err, ErrNotFound):
 			log.Info("verify: object deleted after its verdict was delivered")
-			return nil
-		} else if err != nil {
-			return err
+			return false, nil
+		case errors.Is(err, ErrChanged):
+			return true, nil
+		case err != nil:
+			return false, err
 		}
 	}
 	return v.act(ctx, log, key, info, verdict, tags)
 }
 
-// head finds the object under the record's key, or its alternative reading.
-func (v *Verifier) head(ctx context.Context, rec Record) (string, ObjectInfo, error) {
-	var firstErr error
-	for _, k := range []string{rec.Key, rec.AltKey} {
-		if k == "" || v.ignored(k) != "" {
-			continue
-		}
-		info, err := v.Store.Head(ctx, k)
-		if err == nil {
-			return k, info, nil
-		}
-		if !errors.Is(err, ErrNotFound) {
-			return "", ObjectInfo{}, err
-		}
-		if firstErr == nil {
-			firstErr = err
-		}
+// putTagsBound writes tags that describe the version etag of key. OSS has
+// no conditional PutObjectTagging, so the ETag is checked by HEAD before
+// the write (a changed object is not tagged) and after it (the object was
+// overwritten in between, so the tags, which name etag, may sit on other
+// bytes): both cases return ErrChanged. GET /status only trusts a verdict
+// whose upload-etag equals the object's current ETag, so such tags are
+// never read as a verdict; the caller judges the new version instead.
+func (v *Verifier) putTagsBound(ctx context.Context, key, etag string, tags map[string]string) error {
+	if err := v.sameVersion(ctx, key, etag); err != nil {
+		return err
 	}
-	if firstErr == nil {
-		firstErr = ErrNotFound
+	if err := v.putTags(ctx, key, tags); err != nil {
+		return err
 	}
-	return "", ObjectInfo{}, firstErr
+	return v.sameVersion(ctx, key, etag)
 }
 
-// check applies the rules, reading at most SniffLimit bytes, and only when
-// the metadata rules pass.
+// sameVersion returns nil when key's current ETag is etag, ErrChanged when
+// it is another, ErrNotFound when it is gone.
+func (v *Verifier) sameVersion(ctx context.Context, key, etag string) error {
+	info, err := v.Store.Head(ctx, key)
+	if err != nil {
+		return fmt.Errorf("head %q: %w", key, err)
+	}
+	if info.ETag != etag {
+		return fmt.Errorf("%q is now %s, not %s: %w", key, info.ETag, etag, ErrChanged)
+	}
+	return nil
+}
+
+// check applies the rules, reading at most SniffLimit bytes for the sniff,
+// and only when the metadata rules pass; a text object is then read whole
+// (up to TextScanLimit) and scanned for markup. Every read is If-Match on
+// the HEAD's ETag, so the verdict describes exactly those bytes.
 func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verdict, error) {
 	verdict, ok := precheck(v.Rules, key, info)
 	if !ok {
@@ -222,12 +265,28 @@ func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verd
 	if err != nil {
 		return Verdict{}, fmt.Errorf("read head of %q: %w", key, err)
 	}
-	defer body.Close()
 	buf, err := io.ReadAll(io.LimitReader(body, n))
+	body.Close()
 	if err != nil {
 		return Verdict{}, fmt.Errorf("read head of %q: %w", key, err)
 	}
-	return contentCheck(v.Rules, key, info, Sniff(buf), verdict), nil
+	verdict = contentCheck(v.Rules, key, info, Sniff(buf), verdict)
+	if verdict.Rejected() || !needsScan(info, verdict.SniffedType) {
+		return verdict, nil
+	}
+	if info.Size > TextScanLimit {
+		return textTooBig(verdict), nil
+	}
+	body, err = v.Store.GetRange(ctx, key, info.ETag, info.Size)
+	if err != nil {
+		return Verdict{}, fmt.Errorf("read %q: %w", key, err)
+	}
+	defer body.Close()
+	found, err := ScanText(io.LimitReader(body, info.Size))
+	if err != nil && !errors.Is(err, errNotASCIICompatible) {
+		return Verdict{}, fmt.Errorf("read %q: %w", key, err)
+	}
+	return scanVerdict(verdict, found, err), nil
 }
 
 // putTags writes tags; a missing object is reported as ErrNotFound, which
@@ -250,9 +309,9 @@ func (v *Verifier) notify(ctx context.Context, rec Record, key string, info Obje
 		EventName: rec.EventName, EventTime: rec.EventTime, RequestID: rec.RequestID,
 	}
 	if verdict.Rejected() {
-		n.Action = v.action()
+		n.Action = v.actionFor(verdict.Reason)
 		if n.Action == ActionQuarantine {
-			n.LocationKey = v.QuarantinePrefix + key
+			n.LocationKey = v.quarantineKey(key)
 		}
 	}
 	if err := v.Notifier.Notify(ctx, n); err != nil {
@@ -268,38 +327,84 @@ func (v *Verifier) action() string {
 	return v.Action
 }
 
+// notKeptForReview are the reasons whose objects are deleted outright when
+// the action is quarantine: copying them would let an uploader make the
+// function store (and keep for the quarantine lifetime) what it should
+// never hold, or there is nothing to review.
+//
+//	too-large         never copied: size is the abuse (STS multipart has no size limit)
+//	empty             nothing to review
+//	not-plain-object  a symlink's copy would be its target's bytes; an appendable object keeps growing
+//	storage-class     Archive objects cannot be copied before a restore
+//	invalid-key       control characters break the tools reviewers use
+//
+// Every other reason is copied (at most UPLOAD_MAX_BYTES) for review.
+var notKeptForReview = map[string]bool{
+	ReasonTooLarge: true, ReasonEmpty: true, ReasonNotPlainObject: true, ReasonStorageClass: true, ReasonInvalidKey: true,
+}
+
+// actionFor is what happens to an object rejected for reason.
+func (v *Verifier) actionFor(reason string) string {
+	a := v.action()
+	if a == ActionQuarantine && notKeptForReview[reason] {
+		return ActionDelete
+	}
+	return a
+}
+
+// quarantineKey is where key's quarantined copy lives (shared with the sign
+// function's GET /status through uploadrules.QuarantineKey).
+func (v *Verifier) quarantineKey(key string) string {
+	return uploadrules.QuarantineKey(v.QuarantinePrefix, key)
+}
+
 // act applies the reject action to a rejected object whose verdict has been
-// recorded and delivered: copy to the quarantine key (with the same tags)
-// and then delete the original, or delete it, or leave it tagged.
-func (v *Verifier) act(ctx context.Context, log *slog.Logger, key string, info ObjectInfo, verdict Verdict, tags map[string]string) error {
+// recorded and delivered: copy to the quarantine key (with the same tags,
+// only while the object is still the judged version) and then delete the
+// original; or delete it; or leave it tagged. An object that changed in
+// the meantime is left to its own event.
+func (v *Verifier) act(ctx context.Context, log *slog.Logger, key string, info ObjectInfo, verdict Verdict, tags map[string]string) (bool, error) {
 	if !verdict.Rejected() {
-		return nil
+		return false, nil
 	}
-	switch v.action() {
+	switch v.actionFor(verdict.Reason) {
 	case ActionTag:
-		return nil
+		return false, nil
 	case ActionDelete:
-		if err := v.Store.Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
-			return fmt.Errorf("delete %q: %w", key, err)
-		}
-		log.Info("verify: rejected object deleted")
-		return nil
+		return false, v.deleteVersion(ctx, log, key, info.ETag, "verify: rejected object deleted")
 	}
-	qkey := v.QuarantinePrefix + key
-	if len(qkey) > MaxKeyBytes {
-		log.Error("verify: quarantine key would be too long; object left in place, tagged rejected")
-		return nil
-	}
-	if err := v.Store.Copy(ctx, key, qkey, tags); err != nil {
-		if errors.Is(err, ErrNotFound) {
-			return nil // deleted meanwhile
+	qkey := v.quarantineKey(key)
+	if err := v.Store.Copy(ctx, key, qkey, info.ETag, tags); err != nil {
+		switch {
+		case errors.Is(err, ErrNotFound):
+			return false, nil // deleted meanwhile
+		case errors.Is(err, ErrChanged):
+			log.Info("verify: object overwritten before its quarantine copy; its own event handles the new version")
+			return false, nil
 		}
-		return fmt.Errorf("copy %q to quarantine: %w", key, err)
+		return false, fmt.Errorf("copy %q to quarantine: %w", key, err)
+	}
+	return false, v.deleteVersion(ctx, log, key, info.ETag, "verify: rejected object quarantined", "quarantineKey", qkey)
+}
+
+// deleteVersion deletes key if it is still the version etag. OSS has no
+// conditional DeleteObject; the HEAD just before it keeps a newer upload
+// from being deleted in all but a tiny window, and such a loss only ever
+// removes an unjudged object (it is never served as verified).
+func (v *Verifier) deleteVersion(ctx context.Context, log *slog.Logger, key, etag, msg string, attrs ...any) error {
+	switch err := v.sameVersion(ctx, key, etag); {
+	case errors.Is(err, ErrNotFound):
+		return nil
+	case errors.Is(err, ErrChanged):
+		log.Info("verify: object overwritten before its deletion; its own event handles the new version")
+		return nil
+	case err != nil:
+		return err
 	}
 	if err := v.Store.Delete(ctx, key); err != nil && !errors.Is(err, ErrNotFound) {
-		return fmt.Errorf("delete %q after quarantine copy: %w", key, err)
+		return fmt.Errorf("delete %q: %w", key, err)
 	}
-	log.Info("verify: rejected object quarantined", "quarantineKey", qkey)
+	log.Info(msg, attrs...)
 	return nil
 }
 
@@ -309,14 +414,9 @@ func (v *Verifier) act(ctx context.Context, log *slog.Logger, key string, info O
 // nothing to check.
 func (v *Verifier) missing(ctx context.Context, log *slog.Logger, rec Record) error {
 	if v.action() == ActionQuarantine {
-		for _, k := range []string{rec.Key, rec.AltKey} {
-			if k == "" || v.ignored(k) != "" {
-				continue
-			}
-			done, err := v.quarantined(ctx, log, rec, k)
-			if err != nil || done {
-				return err
-			}
+		done, err := v.quarantined(ctx, log, rec, rec.Key)
+		if err != nil || done {
+			return err
 		}
 	}
 	log.Info("verify: object no longer exists, skipped")
@@ -326,7 +426,7 @@ func (v *Verifier) missing(ctx context.Context, log *slog.Logger, rec Record) er
 // quarantined reports whether key's quarantine copy carries this event's
 // verdict, delivering it first if that had not happened.
 func (v *Verifier) quarantined(ctx context.Context, log *slog.Logger, rec Record, key string) (bool, error) {
-	qkey := v.QuarantinePrefix + key
+	qkey := v.quarantineKey(key)
 	info, err := v.Store.Head(ctx, qkey)
 	if errors.Is(err, ErrNotFound) {
 		return false, nil

@@ -266,20 +266,288 @@ func TestNeverFailsOnOddJSON(t *testing.T) {
 	}
 }
 
-func TestEncodedKeys(t *testing.T) {
+// TestShadowKeyJudgedOnItsOwn (issue 12, item 3): an uploader with a
+// verified x.png uploads a new object under the literal key x%2Epng. Its
+// event names x%2Epng; that object, and no other, is judged, tagged,
+// notified and acted on. (Decoding the key would find x.png, see its
+// verdict and leave x%2Epng unjudged for ever.)
+func TestShadowKeyJudgedOnItsOwn(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	good := "uploads/u1/x.png"
+	eg := f.store.Put(good, pngBytes(t), "image/png", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", good, eg, 1)); err != nil {
+		t.Fatal(err)
+	}
+	shadow := "uploads/u1/x%2Epng"
+	es := f.store.Put(shadow, exeBytes(), "image/png", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", shadow, es, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if o, ok := f.store.Get(good); !ok || o.Tags["upload-status"] != "verified" || o.Tags["upload-etag"] != eg {
+		t.Errorf("x.png changed: %+v", o.Tags)
+	}
+	if _, ok := f.store.Get(shadow); ok {
+		t.Error("the shadow object was left in place")
+	}
+	q, ok := f.store.Get("quarantine/" + shadow)
+	if !ok || q.Tags["upload-status"] != "rejected" || q.Tags["upload-reason"] != verifier.ReasonTypeMismatch || q.Tags["upload-etag"] != es {
+		t.Errorf("shadow quarantine copy: %v %+v", ok, q.Tags)
+	}
+	n := f.recv.notifications()
+	if len(n) != 2 || n[1].Key != shadow || n[1].ETag != es || n[1].Verdict != "rejected" {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+// TestEventETagNotStored: an event whose eTag is not the stored object's
+// (an older version, or a forged event) never makes the verifier skip the
+// stored object: what is stored is judged.
+func TestEventETagNotStored(t *testing.T) {
 	f := newFixture(t, verifier.ActionTag)
-	plain := "uploads/u1/my photo.png"
-	ep := f.store.Put(plain, pngBytes(t), "image/png", nil)
-	literal := "uploads/u1/a%20b.png" // a real key that looks encoded
-	el := f.store.Put(literal, pngBytes(t), "image/png", nil)
-	payload := events(record{"ObjectCreated:PutObject", "uploads/u1/my%20photo.png", ep, 1}, record{"ObjectCreated:PutObject", literal, el, 1})
+	key := "uploads/u1/a.png"
+	etag := f.store.Put(key, pngBytes(t), "image/png", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, "0123456789ABCDEF0123456789ABCDEF", 1)); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-status"] != "verified" || o.Tags["upload-etag"] != etag {
+		t.Errorf("tags = %v", o.Tags)
+	}
+}
+
+// TestVerdictBoundToBytes (item 4): the object is overwritten right before
+// the verdict tags are written, so they land on other bytes. The verifier
+// sees the ETag change, judges the new bytes and leaves their verdict; the
+// tags never describe bytes they were not computed on.
+func TestVerdictBoundToBytes(t *testing.T) {
+	for _, step := range []string{"first tag write", "notified tag write"} {
+		t.Run(step, func(t *testing.T) {
+			f := newFixture(t, verifier.ActionTag)
+			key := "uploads/u1/a.png"
+			first := f.store.Put(key, pngBytes(t), "image/png", nil)
+			var second string
+			overwrite := func() { second = f.store.Put(key, exeBytes(), "image/png", nil) }
+			if step == "first tag write" {
+				f.store.OnNext("PutTags", overwrite)
+			} else {
+				f.store.OnNext("PutTags", func() {})
+				f.store.OnNext("PutTags", overwrite)
+			}
+			if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, first, 1)); err != nil {
+				t.Fatal(err)
+			}
+			o, _ := f.store.Get(key)
+			if o.ETag != second || o.Tags["upload-etag"] != second || o.Tags["upload-status"] != "rejected" || o.Tags["upload-reason"] != verifier.ReasonTypeMismatch {
+				t.Errorf("object %s carries %v; want the verdict of its own bytes", o.ETag, o.Tags)
+			}
+		})
+	}
+}
+
+// TestTextOverScanLimitNotRead: the verifier rejects text over the scan
+// limit after sniffing it, without reading it whole.
+func TestTextOverScanLimitNotRead(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	f.v.Rules.MaxBytes = 64 << 20
+	key := "uploads/u1/huge.txt"
+	etag := f.store.PutLazy(key, []byte(strings.Repeat("plain text\n", 400)), verifier.TextScanLimit+1, "text/plain", nil)
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, etag, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-reason"] != verifier.ReasonUnverifiable {
+		t.Errorf("tags %v", o.Tags)
+	}
+	if n := f.store.BytesRead(); n > verifier.SniffLimit {
+		t.Errorf("%d bytes read", n)
+	}
+}
+
+// TestNoTagsOnChangedObject: when the object is overwritten after its check
+// and before the verdict is written, the old verdict is never written on the
+// new bytes: only the new version's own verdict is (tag write, then
+// upload-notified).
+func TestNoTagsOnChangedObject(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	key := "uploads/u1/a.png"
+	first := f.store.Put(key, pngBytes(t), "image/png", nil)
+	var second string
+	f.store.OnNext("GetRange", func() {
+		// After the check's read: the next HEAD is the one before the write.
+		f.store.OnNext("Head", func() { second = f.store.Put(key, pngBytes(t)[:60], "image/png", nil) })
+	})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, first, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.store.CountCalls("PutTags"); n != 2 {
+		t.Errorf("%d tag writes, want the new version's 2 only", n)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-etag"] != second {
+		t.Errorf("tags %v, object %s", o.Tags, second)
+	}
+}
+
+// TestNewUploadNotDeletedAfterQuarantineCopy: the object is overwritten
+// after its quarantine copy and before the original is deleted: the new
+// upload stays for its own event.
+func TestNewUploadNotDeletedAfterQuarantineCopy(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/a.png"
+	bad := f.store.Put(key, exeBytes(), "image/png", nil)
+	var good string
+	f.store.OnNext("Copy", func() {
+		f.store.OnNext("Head", func() { good = f.store.Put(key, pngBytes(t), "image/png", nil) })
+	})
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, bad, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := f.store.Get("quarantine/" + key); !ok || q.ETag != bad {
+		t.Errorf("quarantine copy %v %+v", ok, q)
+	}
+	if o, ok := f.store.Get(key); !ok || o.ETag != good {
+		t.Errorf("the new upload was deleted: %v %+v", ok, o)
+	}
+}
+
+// TestQuarantineCopyOnlyOfJudgedBytes (item 4): the object is overwritten
+// between its verdict and the quarantine copy: the copy is conditional on
+// the judged ETag, so the new bytes are neither copied under the old
+// verdict nor deleted; their own event handles them.
+func TestQuarantineCopyOnlyOfJudgedBytes(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/a.png"
+	bad := f.store.Put(key, exeBytes(), "image/png", nil)
+	var good string
+	f.store.OnNext("Copy", func() { good = f.store.Put(key, pngBytes(t), "image/png", nil) })
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, bad, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if q, ok := f.store.Get("quarantine/" + key); ok {
+		t.Errorf("quarantine copy %s made of bytes %s the verdict (of %s) does not describe", q.Tags, q.ETag, bad)
+	}
+	if o, ok := f.store.Get(key); !ok || o.ETag != good {
+		t.Fatalf("the new upload was removed: %v %+v", ok, o)
+	}
+	if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", key, good, 1)); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(key); o.Tags["upload-status"] != "verified" || o.Tags["upload-etag"] != good {
+		t.Errorf("the new upload's own event: %v", o.Tags)
+	}
+}
+
+// TestActionPerReason (item 6): what is copied into quarantine for review
+// and what is deleted outright.
+func TestActionPerReason(t *testing.T) {
+	cases := []struct {
+		name, key string
+		put       func(f *fixture, key string) string
+		reason    string
+		copied    bool
+	}{
+		{"too large never copied", "uploads/u1/big.png", func(f *fixture, key string) string {
+			return f.store.PutLazy(key, pngBytes(t), 2<<20, "image/png", nil)
+		}, verifier.ReasonTooLarge, false},
+		{"symlink deleted", "uploads/u1/link.png", func(f *fixture, key string) string {
+			e := f.store.Put(key, pngBytes(t), "image/png", nil)
+			f.store.Modify(key, func(o *verifiertest.Object) { o.ObjectType = "Symlink" })
+			return e
+		}, verifier.ReasonNotPlainObject, false},
+		{"appendable deleted", "uploads/u1/grow.png", func(f *fixture, key string) string {
+			e := f.store.Put(key, pngBytes(t), "image/png", nil)
+			f.store.Modify(key, func(o *verifiertest.Object) { o.ObjectType = "Appendable" })
+			return e
+		}, verifier.ReasonNotPlainObject, false},
+		{"archive deleted", "uploads/u1/cold.png", func(f *fixture, key string) string {
+			e := f.store.Put(key, pngBytes(t), "image/png", nil)
+			f.store.Modify(key, func(o *verifiertest.Object) { o.StorageClass = "Archive" })
+			return e
+		}, verifier.ReasonStorageClass, false},
+		{"control character key deleted", "uploads/u1/a\x00b.png", func(f *fixture, key string) string {
+			return f.store.Put(key, pngBytes(t), "image/png", nil)
+		}, verifier.ReasonInvalidKey, false},
+		{"type mismatch kept for review", "uploads/u1/setup.png", func(f *fixture, key string) string {
+			return f.store.Put(key, exeBytes(), "image/png", nil)
+		}, verifier.ReasonTypeMismatch, true},
+		{"unsafe header kept for review", "uploads/u1/gz.png", func(f *fixture, key string) string {
+			e := f.store.Put(key, pngBytes(t), "image/png", nil)
+			f.store.Modify(key, func(o *verifiertest.Object) { o.ContentEncoding = "gzip" })
+			return e
+		}, verifier.ReasonUnsafeHeader, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, verifier.ActionQuarantine)
+			etag := tc.put(f, tc.key)
+			if err := f.v.Handle(context.Background(), event("ObjectCreated:PutObject", tc.key, etag, 1)); err != nil {
+				t.Fatal(err)
+			}
+			if _, ok := f.store.Get(tc.key); ok {
+				t.Error("rejected object left in place")
+			}
+			q, copied := f.store.Get("quarantine/" + tc.key)
+			if copied != tc.copied || f.store.CountCalls("Copy") != map[bool]int{false: 0, true: 1}[tc.copied] {
+				t.Errorf("copied = %v (%d Copy calls), want %v", copied, f.store.CountCalls("Copy"), tc.copied)
+			}
+			if copied && q.Tags["upload-reason"] != tc.reason {
+				t.Errorf("quarantine tags = %v", q.Tags)
+			}
+			n := f.recv.notifications()
+			wantAction, wantLoc := verifier.ActionDelete, ""
+			if tc.copied {
+				wantAction, wantLoc = verifier.ActionQuarantine, "quarantine/"+tc.key
+			}
+			if len(n) != 1 || n[0].Reason != tc.reason || n[0].Action != wantAction || n[0].LocationKey != wantLoc {
+				t.Errorf("notifications = %+v", n)
+			}
+		})
+	}
+}
+
+// TestLongKeyQuarantined (item 6): a key too long to keep under the
+// quarantine prefix is quarantined under uploadrules.QuarantineKey's
+// hashed name, and a duplicate event finds it there.
+func TestLongKeyQuarantined(t *testing.T) {
+	f := newFixture(t, verifier.ActionQuarantine)
+	key := "uploads/u1/" + strings.Repeat("k", 1000) + ".png" // 1015 bytes
+	etag := f.store.Put(key, exeBytes(), "image/png", nil)
+	payload := event("ObjectCreated:PutObject", key, etag, 1)
 	if err := f.v.Handle(context.Background(), payload); err != nil {
 		t.Fatal(err)
 	}
-	for _, k := range []string{plain, literal} {
-		if o, _ := f.store.Get(k); o.Tags["upload-status"] != "verified" {
-			t.Errorf("%q tags = %v", k, o.Tags)
-		}
+	qkey := uploadrules.QuarantineKey("quarantine/", key)
+	if len(qkey) > 1023 || qkey == "quarantine/"+key {
+		t.Fatalf("quarantine key %d bytes", len(qkey))
+	}
+	if _, ok := f.store.Get(key); ok {
+		t.Error("long key left in place")
+	}
+	if q, ok := f.store.Get(qkey); !ok || q.Tags["upload-reason"] != verifier.ReasonTypeMismatch {
+		t.Errorf("hashed quarantine copy: %v %v", ok, q.Tags)
+	}
+	if err := f.v.Handle(context.Background(), payload); err != nil {
+		t.Fatal(err)
+	}
+	if n := f.recv.notifications(); len(n) != 1 || n[0].LocationKey != qkey {
+		t.Errorf("notifications = %+v", n)
+	}
+}
+
+// TestTextScannedWhole (item 1): HTML after 4 KiB of plain text is found;
+// the whole text object is read, in constant memory.
+func TestTextScannedWhole(t *testing.T) {
+	f := newFixture(t, verifier.ActionTag)
+	text := strings.Repeat("just some notes, nothing to see\n", 4096/32+1)
+	clean := "uploads/u1/notes.txt"
+	ec := f.store.Put(clean, []byte(text), "text/plain; charset=utf-8", nil)
+	hidden := "uploads/u1/hidden.txt"
+	eh := f.store.Put(hidden, []byte(text+"<html><script>alert(document.domain)</script>"), "text/plain; charset=utf-8", nil)
+	if err := f.v.Handle(context.Background(), events(record{"ObjectCreated:PutObject", clean, ec, 1}, record{"ObjectCreated:PutObject", hidden, eh, 1})); err != nil {
+		t.Fatal(err)
+	}
+	if o, _ := f.store.Get(clean); o.Tags["upload-status"] != "verified" {
+		t.Errorf("clean text: %v", o.Tags)
+	}
+	if o, _ := f.store.Get(hidden); o.Tags["upload-status"] != "rejected" || o.Tags["upload-reason"] != verifier.ReasonActiveContent {
+		t.Errorf("HTML after 4 KiB of text: %v", o.Tags)
 	}
 }
 

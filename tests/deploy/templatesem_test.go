@@ -75,8 +75,9 @@ func leastPrivilege() map[string][]roleRule {
 	return map[string][]roleRule{
 		// Signs PostObject policies with its own STS credentials, so the
 		// upload is authorised as this role; reads verdict tags for /status,
-		// on the upload or its quarantined copy.
-		"SignRole": {{"oss:PutObject", up}, {"oss:GetObjectTagging", up}, {"oss:GetObjectTagging", q}, logs},
+		// on the upload or its quarantined copy, and HEADs the upload
+		// (oss:GetObject) to bind the verdict to its current ETag.
+		"SignRole": {{"oss:PutObject", up}, {"oss:GetObject", up}, {"oss:GetObjectTagging", up}, {"oss:GetObjectTagging", q}, logs},
 		"StsRole":  {{"sts:AssumeRole", "acs:ram::" + testAccountID + ":role/ossupload-uploader"}, logs},
 		// ali-oss put and multipartUpload (Initiate/UploadPart/Complete are
 		// oss:PutObject), abort and resume.

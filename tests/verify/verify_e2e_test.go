@@ -104,7 +104,7 @@ func TestVerifyEndToEnd(t *testing.T) {
 		}
 	})
 
-	t.Run("over the cap with STS credentials too-large", func(t *testing.T) {
+	t.Run("over the cap with STS credentials too-large, deleted not copied", func(t *testing.T) {
 		creds := s.sts(t, devAK, "uploader", "u2", `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:InitiateMultipartUpload","oss:UploadPart","oss:CompleteMultipartUpload"],"Resource":"acs:oss:*:*:`+bucket+`/uploads/u2/*"}]}`)
 		up := s.client(t, creds)
 		// The way ali-oss sends big files: multipart, the first part 1 MiB, the last 1 byte.
@@ -123,12 +123,16 @@ func TestVerifyEndToEnd(t *testing.T) {
 		if got := s.getBytes.Load() - before; got != 0 {
 			t.Errorf("a too-large object was read: %d bytes", got)
 		}
-		tg := tags(t, root, "quarantine/"+key)
-		if tg["upload-status"] != "rejected" || tg["upload-reason"] != "too-large" {
-			t.Errorf("tags = %v", tg)
+		// Issue 12 item 6: an oversized upload is never copied into
+		// quarantine (the copy would keep it for 30 days); it is deleted.
+		for _, k := range []string{key, "quarantine/" + key} {
+			if ok, err := root.IsObjectExist(k); err != nil || ok {
+				t.Errorf("%s exists (%v, %v)", k, ok, err)
+			}
 		}
 		n := s.hook.forKey(key)
-		if len(n) != 1 || n[0].Reason != "too-large" || n[0].Owner != "u2" || n[0].Size != size || n[0].EventName != "ObjectCreated:CompleteMultipartUpload" {
+		if len(n) != 1 || n[0].Reason != "too-large" || n[0].Owner != "u2" || n[0].Size != size || n[0].EventName != "ObjectCreated:CompleteMultipartUpload" ||
+			n[0].Action != "delete" || n[0].LocationKey != "" {
 			t.Errorf("webhook = %+v", n)
 		}
 	})

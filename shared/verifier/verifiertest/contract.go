@@ -35,6 +35,10 @@ func TestStore(t *testing.T, s verifier.Store, put PutFunc, prefix string) {
 		if info.Meta["owner"] != "u1" || info.Meta["declared-type"] != "image/png" {
 			t.Errorf("Meta = %v", info.Meta)
 		}
+		// A plain single-request upload: OSS reports these for it.
+		if info.ObjectType != "Normal" || info.StorageClass != "Standard" || info.ContentEncoding != "" || info.ContentDisposition != "" {
+			t.Errorf("Head = %+v; want object type Normal, storage class Standard, no encoding or disposition", info)
+		}
 	})
 	t.Run("HeadMissing", func(t *testing.T) {
 		if _, err := s.Head(ctx, prefix+"contract/missing"); !errors.Is(err, verifier.ErrNotFound) {
@@ -93,7 +97,13 @@ func TestStore(t *testing.T, s verifier.Store, put PutFunc, prefix string) {
 	t.Run("CopyDelete", func(t *testing.T) {
 		dst := prefix + "quarantine-contract/" + key
 		tags := map[string]string{"upload-status": "rejected", "upload-reason": "type-mismatch"}
-		if err := s.Copy(ctx, key, dst, tags); err != nil {
+		if err := s.Copy(ctx, key, dst, "0123456789ABCDEF0123456789ABCDEF", tags); !errors.Is(err, verifier.ErrChanged) {
+			t.Fatalf("Copy with another ETag: err = %v, want ErrChanged", err)
+		}
+		if _, err := s.Head(ctx, dst); !errors.Is(err, verifier.ErrNotFound) {
+			t.Fatalf("a Copy whose ETag precondition failed wrote %s: %v", dst, err)
+		}
+		if err := s.Copy(ctx, key, dst, etag, tags); err != nil {
 			t.Fatal(err)
 		}
 		info, err := s.Head(ctx, dst)
@@ -113,7 +123,7 @@ func TestStore(t *testing.T, s verifier.Store, put PutFunc, prefix string) {
 		if err := s.Delete(ctx, key); err != nil {
 			t.Errorf("Delete of a missing object: %v", err)
 		}
-		if err := s.Copy(ctx, key, dst, tags); !errors.Is(err, verifier.ErrNotFound) {
+		if err := s.Copy(ctx, key, dst, "", tags); !errors.Is(err, verifier.ErrNotFound) {
 			t.Errorf("Copy of a missing object: err = %v, want ErrNotFound", err)
 		}
 	})

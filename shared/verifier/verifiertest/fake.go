@@ -21,13 +21,17 @@ import (
 
 // Object is one stored object of the fake.
 type Object struct {
-	Size        int64
-	ETag        string
-	ContentType string
-	Meta        map[string]string
-	Tags        map[string]string
-	data        []byte // small objects
-	prefix      []byte // lazy objects: prefix, then a repeating pattern up to Size
+	Size               int64
+	ETag               string
+	ContentType        string
+	ContentEncoding    string
+	ContentDisposition string
+	ObjectType         string // "Normal" after Put, "Multipart" after PutLazy
+	StorageClass       string // "Standard" unless changed with Modify
+	Meta               map[string]string
+	Tags               map[string]string
+	data               []byte // small objects
+	prefix             []byte // lazy objects: prefix, then a repeating pattern up to Size
 }
 
 // byteAt returns the object's byte at off (lazily generated for big objects).
@@ -48,6 +52,7 @@ type Fake struct {
 	objects map[string]*Object
 	calls   []string
 	fail    map[string][]error
+	hooks   map[string][]func()
 	seq     int
 
 	bytesRead atomic.Int64
@@ -55,7 +60,7 @@ type Fake struct {
 
 // NewFake returns an empty fake store.
 func NewFake() *Fake {
-	return &Fake{objects: map[string]*Object{}, fail: map[string][]error{}}
+	return &Fake{objects: map[string]*Object{}, fail: map[string][]error{}, hooks: map[string][]func(){}}
 }
 
 // Put stores data under key and returns its ETag (upper-case hex MD5, as
@@ -66,8 +71,41 @@ func (f *Fake) Put(key string, data []byte, contentType string, meta map[string]
 	etag := strings.ToUpper(hex.EncodeToString(sum[:]))
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.objects[key] = &Object{Size: int64(len(data)), ETag: etag, ContentType: contentType, Meta: lower(meta), Tags: map[string]string{}, data: slices.Clone(data)}
+	f.objects[key] = &Object{Size: int64(len(data)), ETag: etag, ContentType: contentType, ObjectType: "Normal", StorageClass: "Standard",
+		Meta: lower(meta), Tags: map[string]string{}, data: slices.Clone(data)}
 	return etag
+}
+
+// Modify changes a stored object's attributes in place (headers an uploader
+// may set, object type, storage class), as OSS would have stored them. The
+// ETag and content are unchanged unless fn changes them.
+func (f *Fake) Modify(key string, fn func(o *Object)) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if o, ok := f.objects[key]; ok {
+		fn(o)
+	}
+}
+
+// OnNext runs fn (outside the store's lock) just before the next call of op
+// is served, e.g. to overwrite an object between two steps of the verifier.
+func (f *Fake) OnNext(op string, fn func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.hooks[op] = append(f.hooks[op], fn)
+}
+
+func (f *Fake) hook(op string) {
+	f.mu.Lock()
+	q := f.hooks[op]
+	var fn func()
+	if len(q) > 0 {
+		fn, f.hooks[op] = q[0], q[1:]
+	}
+	f.mu.Unlock()
+	if fn != nil {
+		fn()
+	}
 }
 
 // PutLazy stores an object of size bytes whose content is prefix followed by
@@ -78,7 +116,8 @@ func (f *Fake) PutLazy(key string, prefix []byte, size int64, contentType string
 	defer f.mu.Unlock()
 	f.seq++
 	etag := fmt.Sprintf("%032X-%d", f.seq, size/(8<<20)+1)
-	f.objects[key] = &Object{Size: size, ETag: etag, ContentType: contentType, Meta: lower(meta), Tags: map[string]string{}, prefix: slices.Clone(prefix)}
+	f.objects[key] = &Object{Size: size, ETag: etag, ContentType: contentType, ObjectType: "Multipart", StorageClass: "Standard",
+		Meta: lower(meta), Tags: map[string]string{}, prefix: slices.Clone(prefix)}
 	return etag
 }
 
@@ -152,17 +191,21 @@ func (f *Fake) obj(op, key string) (*Object, error) {
 
 // Head implements verifier.Store.
 func (f *Fake) Head(_ context.Context, key string) (verifier.ObjectInfo, error) {
+	f.hook("Head")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, err := f.obj("Head", key)
 	if err != nil {
 		return verifier.ObjectInfo{}, err
 	}
-	return verifier.ObjectInfo{Size: o.Size, ETag: o.ETag, ContentType: o.ContentType, Meta: maps.Clone(o.Meta)}, nil
+	return verifier.ObjectInfo{Size: o.Size, ETag: o.ETag, ContentType: o.ContentType,
+		ContentEncoding: o.ContentEncoding, ContentDisposition: o.ContentDisposition,
+		ObjectType: o.ObjectType, StorageClass: o.StorageClass, Meta: maps.Clone(o.Meta)}, nil
 }
 
 // GetRange implements verifier.Store; bytes are generated as they are read.
 func (f *Fake) GetRange(_ context.Context, key, etag string, n int64) (io.ReadCloser, error) {
+	f.hook("GetRange")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, err := f.obj("GetRange", key)
@@ -203,6 +246,7 @@ func (r *rangeReader) Close() error { return nil }
 
 // GetTags implements verifier.Store.
 func (f *Fake) GetTags(_ context.Context, key string) (map[string]string, error) {
+	f.hook("GetTags")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, err := f.obj("GetTags", key)
@@ -214,6 +258,7 @@ func (f *Fake) GetTags(_ context.Context, key string) (map[string]string, error)
 
 // PutTags implements verifier.Store.
 func (f *Fake) PutTags(_ context.Context, key string, tags map[string]string) error {
+	f.hook("PutTags")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	o, err := f.obj("PutTags", key)
@@ -228,7 +273,8 @@ func (f *Fake) PutTags(_ context.Context, key string, tags map[string]string) er
 }
 
 // Copy implements verifier.Store.
-func (f *Fake) Copy(_ context.Context, src, dst string, tags map[string]string) error {
+func (f *Fake) Copy(_ context.Context, src, dst, etag string, tags map[string]string) error {
+	f.hook("Copy")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Copy", src+" -> "+dst); err != nil {
@@ -238,6 +284,9 @@ func (f *Fake) Copy(_ context.Context, src, dst string, tags map[string]string) 
 	if !ok {
 		return fmt.Errorf("copy %q: %w", src, verifier.ErrNotFound)
 	}
+	if etag != "" && verifier.NormalizeETag(etag) != o.ETag {
+		return fmt.Errorf("copy %q: %w", src, verifier.ErrChanged)
+	}
 	c := *o
 	c.Meta, c.Tags = maps.Clone(o.Meta), maps.Clone(tags)
 	f.objects[dst] = &c
@@ -246,6 +295,7 @@ func (f *Fake) Copy(_ context.Context, src, dst string, tags map[string]string) 
 
 // Delete implements verifier.Store.
 func (f *Fake) Delete(_ context.Context, key string) error {
+	f.hook("Delete")
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.enter("Delete", key); err != nil {
