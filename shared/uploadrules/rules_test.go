@@ -143,3 +143,33 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckDeclaredActiveContent: sign refuses what verify would reject as
+// active content, so a wildcard never signs an SVG or an XML type.
+func TestCheckDeclaredActiveContent(t *testing.T) {
+	cases := []struct {
+		name    string
+		allowed []string
+		ct      string
+		want    error
+	}{
+		{"svg under image/*", []string{"image/*"}, "image/svg+xml", ErrTypeNotAllowed},
+		{"svg in upper case under image/*", []string{"image/*"}, "Image/SVG+XML", ErrTypeNotAllowed},
+		{"xml kind under application/*", []string{"application/*"}, "application/rss+xml", ErrTypeNotAllowed},
+		{"javascript under */*", []string{"*/*"}, "text/javascript", ErrTypeNotAllowed},
+		{"html under */*", []string{"*/*"}, "text/html", ErrTypeNotAllowed},
+		{"svg listed by name", []string{"image/*", "image/svg+xml"}, "image/svg+xml", nil},
+		{"html listed by name", []string{"text/html"}, "text/html", nil},
+		{"png under image/*", []string{"image/*"}, "image/png", nil},
+		{"pdf under */*", []string{"*/*"}, "application/pdf", nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			r := Rules{Prefix: "uploads/", MaxBytes: 1000, AllowedTypes: tc.allowed}
+			err := r.CheckDeclared(10, tc.ct)
+			if tc.want == nil && err != nil || tc.want != nil && !errors.Is(err, tc.want) {
+				t.Errorf("CheckDeclared(%q) with %v = %v, want %v", tc.ct, tc.allowed, err, tc.want)
+			}
+		})
+	}
+}

@@ -102,5 +102,11 @@ func (r Rules) CheckDeclared(size int64, contentType string) error {
 	if !r.TypeAllowed(contentType) {
 		return newError(CodeTypeNotAllowed, "content type is not allowed")
 	}
+	// The verify function rejects active content that the allow-list does
+	// not name exactly (image/* does not admit SVG); refuse it here too,
+	// rather than sign an upload that can only be rejected.
+	if IsActive(MediaType(contentType)) && !r.AllowedByName(contentType) {
+		return newError(CodeTypeNotAllowed, "active content (HTML, SVG, XML, JavaScript) is allowed only when UPLOAD_ALLOWED_TYPES lists its exact type")
+	}
 	return nil
 }

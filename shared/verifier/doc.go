@@ -19,7 +19,7 @@
 // (stored Content-Type vs x-oss-meta-declared-type, exact normalised media
 // type) and type-not-allowed (stored, declared or extension type not in
 // UPLOAD_ALLOWED_TYPES; active content - HTML, XHTML, SVG, XML, JavaScript,
-// see IsActive - only when listed by its exact name). When those pass, the
+// see uploadrules.IsActive - only when listed by its exact name). When those pass, the
 // first SniffLimit (3 KiB) bytes are read with a ranged, If-Match GET and
 // sniffed with github.com/gabriel-vasile/mimetype: type-mismatch (sniffed
 // vs stored, declared and extension types; see consistent for the family

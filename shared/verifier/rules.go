@@ -234,7 +234,7 @@ func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed stri
 // they are markup the operator allowed by name (text/html in the
 // allow-list: an HTML page is expected to hold tags).
 func needsScan(info ObjectInfo, sniffed string) bool {
-	if IsActive(sniffed) || IsActive(storedType(info)) {
+	if uploadrules.IsActive(sniffed) || uploadrules.IsActive(storedType(info)) {
 		return false
 	}
 	if strings.HasPrefix(storedType(info), "text/") || sniffed == "text/plain" {
@@ -319,43 +319,13 @@ func allowedByName(r uploadrules.Rules, t string) bool {
 // to the sniffed type: active content must be named.
 func claimAllowed(r uploadrules.Rules, t string) bool { return familyAllowed(r, t) }
 
-// activeTypes are content a browser may execute or render as a document
-// with script when served from the bucket's origin. They are verified only
-// when the allow-list names them exactly: never through a wildcard
-// (image/* does not admit SVG) or a more generic family (text/plain does
-// not admit HTML).
-var activeTypes = map[string]bool{
-	"text/html": true, "application/xhtml+xml": true, "image/svg+xml": true,
-	"text/xml": true, "application/xml": true, "text/xsl": true, "application/xslt+xml": true,
-	"text/javascript": true, "application/javascript": true, "application/x-javascript": true,
-	"application/ecmascript": true, "text/ecmascript": true,
-	"application/x-shockwave-flash": true, "text/x-component": true, "application/hta": true,
-	"multipart/related": true, "message/rfc822": true, "multipart/x-mixed-replace": true,
-}
-
-// IsActive reports whether a normalised media type is active content: a
-// listed type, any XML (*/xml, *+xml), any JavaScript, or a kind of one of
-// them in the sniffer's type tree (application/rss+xml under text/xml).
-func IsActive(t string) bool {
-	if activeTypes[t] || strings.HasSuffix(t, "/xml") || strings.HasSuffix(t, "+xml") ||
-		strings.Contains(t, "javascript") || strings.Contains(t, "ecmascript") {
-		return true
-	}
-	for m := mimetype.Lookup(t); m != nil; m = m.Parent() {
-		if activeTypes[m.String()] {
-			return true
-		}
-	}
-	return false
-}
-
 // familyAllowed applies the allow-list to a sniffed type. A type that is
 // a more specific kind of an allowed family is allowed too (a text file
 // that happens to parse as CSV when text/plain is allowed; a docx when
 // application/zip is allowed), unless it is active content, which must be
 // allowed by name.
 func familyAllowed(r uploadrules.Rules, t string) bool {
-	if IsActive(t) {
+	if uploadrules.IsActive(t) {
 		return allowedByName(r, t)
 	}
 	if typeAllowed(r, t) {
@@ -378,7 +348,7 @@ func familyAllowed(r uploadrules.Rules, t string) bool {
 // allowed, non-active kind of: the first 3 KiB of a docx can look like any
 // zip.
 func narrowsTo(sniffed, claimed string, r uploadrules.Rules) bool {
-	if claimed == "" || claimed == sniffed || IsActive(claimed) {
+	if claimed == "" || claimed == sniffed || uploadrules.IsActive(claimed) {
 		return false
 	}
 	c, s := mimetype.Lookup(claimed), mimetype.Lookup(sniffed)

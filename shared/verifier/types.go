@@ -55,7 +55,7 @@ var extTypes = map[string]string{
 	".mkv": "video/x-matroska", ".avi": "video/x-msvideo", ".mp3": "audio/mpeg", ".wav": "audio/wav",
 	".ogg": "audio/ogg", ".flac": "audio/flac", ".m4a": "audio/x-m4a",
 	".exe": "application/vnd.microsoft.portable-executable", ".dll": "application/vnd.microsoft.portable-executable",
-	// Extensions of active content (see IsActive): a server or CDN in front
+	// Extensions of active content (see uploadrules.IsActive): a server or CDN in front
 	// of the bucket may derive the type from them.
 	".shtml": "text/html", ".xhtml": "application/xhtml+xml", ".xht": "application/xhtml+xml",
 	".svgz": "image/svg+xml", ".mjs": "text/javascript", ".cjs": "text/javascript",
