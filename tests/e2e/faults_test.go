@@ -118,7 +118,7 @@ func TestStatusWhenOSSFails(t *testing.T) {
 // prefix and are refused under another user's.
 func TestSTSFunctionUnderThrottling(t *testing.T) {
 	s := startStack(t, "")
-	users := []string{"alice", "bob", "carol", "dave"}
+	users := []string{"alice", "bob", "carol", "dave", "erin"}
 	tokens := map[string]string{}
 	for _, u := range users {
 		tokens[u] = devToken(t, s, u)
@@ -162,6 +162,13 @@ func TestSTSFunctionUnderThrottling(t *testing.T) {
 	}
 	wg.Wait()
 	clearFaults(t, s.STS)
+	// STS failing otherwise (a 503, a dropped connection): also 503 with Retry-After.
+	for _, f := range []string{`{"action":"error","status":503,"times":1}`, `{"action":"drop","times":1}`} {
+		armFault(t, s.STS, f)
+		if code, errCode, v, retry := call("erin"); code != http.StatusServiceUnavailable || errCode != "unavailable" || retry == "" || v.AccessKeyID != "" {
+			t.Errorf("%s: HTTP %d %q Retry-After %q", f, code, errCode, retry)
+		}
+	}
 
 	got := map[string]vended{}
 	var mu sync.Mutex
