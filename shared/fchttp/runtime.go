@@ -194,7 +194,8 @@ func fcContext(inv *invocation) *fccontext.FcContext {
 			Memory: h.Get("x-fc-function-memory"), Timeout: timeout,
 		},
 		Service: fccontext.Service{
-			Name: h.Get("x-fc-service-name"), Qualifier: h.Get("x-fc-qualifier"), VersionId: h.Get("x-fc-version-id"),
+			Name: h.Get("x-fc-service-name"), LogProject: h.Get("x-fc-service-logproject"), LogStore: h.Get("x-fc-service-logstore"),
+			Qualifier: h.Get("x-fc-qualifier"), VersionId: h.Get("x-fc-version-id"),
 		},
 		Region:     h.Get("x-fc-region"),
 		AccountId:  h.Get("x-fc-account-id"),
