@@ -25,7 +25,7 @@ import (
 // FC runtime's HTTP trigger to the real binary, with and without a valid
 // token: each is answered 413 request_too_large, and the process's peak
 // resident memory stays under 64 MiB (it is deployed with 128 MB; through
-// fc.Start the same body cost about 215 MB). A small request still works
+// fc.Start the same body cost over 200 MB). A small request still works
 // afterwards, in the same process.
 func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	bin := buildLinux(t)
