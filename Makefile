@@ -12,7 +12,7 @@ LDFLAGS   := -s -w
 # Serverless Devs: a global `s`, else the one pinned in tests/package.json.
 S         ?= $(shell command -v s 2>/dev/null || echo tests/node_modules/.bin/s)
 
-.PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser lint node-deps web-deps test-deps clean
+.PHONY: all build build-host build-lambda package deploy check-deploy run test test-browser fuzz lint node-deps web-deps test-deps clean
 
 all: build
 
@@ -91,6 +91,17 @@ test: node-deps
 ## test-browser: the demo page in headless Chromium (installs chromium and playwright-core if missing)
 test-browser: build-host
 	bash tests/browser/run.sh
+
+## fuzz: every fuzz target (func FuzzX in a _test.go file) for FUZZTIME each, one target per run as go test
+## -fuzz requires; a crasher fails the run and is kept in the package's testdata/fuzz/FuzzX as a regression.
+FUZZTIME ?= 10s
+fuzz:
+	@set -e; for f in $$(grep -rl --include='*_test.go' --exclude-dir=node_modules '^func Fuzz' . | sort); do \
+		for t in $$(sed -n 's/^func \(Fuzz[A-Za-z0-9_]*\)(.*/\1/p' $$f); do \
+			echo "== $$(dirname $$f) $$t ($(FUZZTIME))"; \
+			$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$(dirname $$f) || exit 1; \
+		done; \
+	done
 
 lint:
 	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)

@@ -11,8 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aliyun/fc-runtime-go-sdk/fc"
-
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/fchttp"
@@ -44,5 +42,5 @@ func main() {
 		logger.Error("handler setup failed, not starting", "error", err.Error())
 		os.Exit(1)
 	}
-	fc.Start(fchttp.Wrap(h))
+	fchttp.Start(h) // not fc.Start: it reads any event whole, see fchttp.Start
 }

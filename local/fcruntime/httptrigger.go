@@ -14,7 +14,13 @@ import (
 	"time"
 )
 
-// maxRequestBytes bounds an HTTP trigger request body (FC3: 32 MB).
+// maxRequestBytes bounds an HTTP trigger request body: FC limits a
+// synchronous invocation's body to 32 MB, refused before it reaches the
+// function ("Can I modify the limit on the body size of an HTTP request?",
+// https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/http-body-be-modified),
+// with 400 EntityTooLarge "payload size exceeds maximum allowed size (%s
+// bytes)" (FC error codes, https://www.alibabacloud.com/help/en/functioncompute/error-codes;
+// FAQ https://www.alibabacloud.com/help/doc-detail/2527064.html). Read as MiB here.
 const maxRequestBytes = 32 << 20
 
 // HTTPEvent is the FC3 HTTP trigger event (fc3-deploy-and-runtime
@@ -123,9 +129,17 @@ func (rt *Runtime) HTTPTrigger(fn string) http.Handler {
 			writeAPIError(w, id, err)
 			return
 		}
+		if r.ContentLength > maxRequestBytes {
+			writeAPIError(w, id, errBodyTooLarge) // refused unread, as FC does
+			return
+		}
 		body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxRequestBytes))
 		if err != nil {
-			writeAPIError(w, id, fmt.Errorf("%w: %w", errBodyTooLarge, err))
+			var mbe *http.MaxBytesError
+			if errors.As(err, &mbe) {
+				err = fmt.Errorf("%w: %w", errBodyTooLarge, err)
+			}
+			writeAPIError(w, id, err)
 			return
 		}
 		event, err := json.Marshal(NewHTTPEvent(r, body, id, in.fn.AccountID, rt.cfg.Now()))
@@ -220,7 +234,7 @@ func writeAPIError(w http.ResponseWriter, id string, err error) {
 	case errors.Is(err, ErrClosed):
 		status, code, msg = http.StatusServiceUnavailable, "ServiceUnavailable", "the local FC runtime is shutting down"
 	case errors.Is(err, errBodyTooLarge):
-		status, code, msg = http.StatusRequestEntityTooLarge, "RequestEntityTooLarge", "request body larger than 32 MiB"
+		status, code, msg = http.StatusBadRequest, "EntityTooLarge", fmt.Sprintf("payload size exceeds maximum allowed size (%d bytes)", maxRequestBytes)
 	}
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(apiError{Code: code, Message: msg, RequestID: id})

@@ -85,6 +85,10 @@ type Ready struct {
 // Stack is a running local stack.
 type Stack struct {
 	Ready Ready
+	// OSSFaults and STSFaults inject failures into the emulators (also
+	// over HTTP at <emulator>/_emulator/faults); empty by default.
+	OSSFaults oss.Faults
+	STSFaults sts.Faults
 
 	log      *slog.Logger
 	servers  []*http.Server
@@ -289,8 +293,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Bucket: bucket, Region: Region, MintToken: mint,
 	})
 
-	s.serve(ossL, s.watchDataDir(cfg.DataDir, ossSrv))
-	s.serve(stsL, s.watchDataDir(cfg.DataDir, sts.New(store, time.Now)))
+	s.serve(ossL, s.watchDataDir(cfg.DataDir, s.OSSFaults.Wrap(ossSrv)))
+	s.serve(stsL, s.watchDataDir(cfg.DataDir, s.STSFaults.Wrap(sts.New(store, time.Now))))
 	s.serve(webL, page)
 	s.serve(signL, s.watchDataDir(cfg.DataDir, handlers["sign"]))
 	s.serve(stsFnL, s.watchDataDir(cfg.DataDir, handlers["sts"]))

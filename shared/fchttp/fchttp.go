@@ -31,12 +31,18 @@ type Handler func(ctx context.Context, event events.HTTPTriggerEvent) (*events.H
 // (fccontext, else requestContext.requestId) is put in the request context
 // with httpapi.WithRequestID. An event that cannot become a request (no
 // method, bad base64 body, bad path) is answered 400 with the contract error
-// body; Wrap itself never returns an error.
+// body, one whose body is over MaxBodyBytes 413 request_too_large before the
+// body is decoded; Wrap itself never returns an error.
 func Wrap(h http.Handler) Handler {
 	return func(ctx context.Context, ev events.HTTPTriggerEvent) (*events.HTTPTriggerResponse, error) {
 		id := requestID(ctx, ev)
 		ctx = httpapi.WithRequestID(ctx, id)
 		w := newResponseWriter()
+		if bodyTooLarge(str(ev.Body), ev.IsBase64Encoded != nil && *ev.IsBase64Encoded) {
+			r, _ := http.NewRequestWithContext(ctx, http.MethodPost, "/", nil)
+			httpapi.WriteError(w, r, tooLarge())
+			return w.response(), nil
+		}
 		r, err := NewRequest(ctx, ev)
 		if err != nil {
 			r, _ = http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"time"
 	"unicode/utf8"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
@@ -47,6 +48,11 @@ type StatusResponse struct {
 	Quarantined bool `json:"quarantined,omitempty"`
 }
 
+// TagReadTimeout bounds the tag reads of one GET /status (an OSS round trip
+// in the region takes milliseconds), so a hanging OSS is answered 503 well
+// before the function's own timeout, which the caller would see as FC's 502.
+const TagReadTimeout = 3 * time.Second
+
 func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	id, err := h.deps.Auth.Authenticate(r)
@@ -72,6 +78,8 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, unavailable())
 		return
 	}
+	ctx, cancel := context.WithTimeout(ctx, TagReadTimeout)
+	defer cancel()
 	resp := StatusResponse{Key: key, Status: "pending"}
 	obj, err := h.deps.Tags.ObjectState(ctx, key)
 	if err == nil {

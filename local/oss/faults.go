@@ -1,0 +1,327 @@
+package oss
+
+import (
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"path"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// Fault injection: make the emulator misbehave on purpose, for one
+// operation and a key pattern, so tests (and people trying the stack) can
+// see what the functions and the app do when OSS fails.
+//
+//	var f oss.Faults
+//	h := f.Wrap(server)                 // the one-line hook
+//	f.Add(oss.Fault{Op: "GetObjectTagging", Key: "uploads/*/*", Action: oss.FaultError, Status: 503})
+//	f.Clear()
+//
+// Over HTTP, on the wrapped emulator (path style), the same as JSON:
+//
+//	curl -X POST localhost:9000/_emulator/faults -d '{"op":"GetObjectTagging","key":"uploads/*/*","action":"error","status":503}'
+//	curl localhost:9000/_emulator/faults          # list
+//	curl -X DELETE localhost:9000/_emulator/faults # clear
+//
+// "_emulator" is not a valid bucket name, so the path never names a bucket.
+
+// Fault actions.
+const (
+	// FaultError answers with OSS's own error document: 503
+	// ServiceUnavailable (the default) or 500 InternalError.
+	FaultError = "error"
+	// FaultSlow waits Delay (or until the client gives up), then serves
+	// the request normally.
+	FaultSlow = "slow"
+	// FaultDrop closes the connection without an answer.
+	FaultDrop = "drop"
+)
+
+// Fault is one injected failure.
+type Fault struct {
+	// Op is the OSS API name the request is routed to ("PutObject",
+	// "PostObject", "GetObject", "HeadObject", "GetObjectMeta",
+	// "GetObjectTagging", "PutObjectTagging", "DeleteObjectTagging",
+	// "DeleteObject", "CopyObject", "AppendObject", "ListObjects",
+	// "InitiateMultipartUpload", "UploadPart", "CompleteMultipartUpload",
+	// "AbortMultipartUpload", "ListParts", "PutSymlink", "GetSymlink",
+	// "Options"); "" or "*" matches all.
+	Op string `json:"op,omitempty"`
+	// Key is a path.Match pattern on the object key ("uploads/*/x-*.png":
+	// "*" does not cross "/");
+	// "" matches all. PostObject names its key inside the form, so only ""
+	// and "*" match it.
+	Key    string `json:"key,omitempty"`
+	Action string `json:"action,omitempty"` // FaultError (default), FaultSlow or FaultDrop
+	// Status is 503 (default) or 500, for FaultError.
+	Status int `json:"status,omitempty"`
+	// Delay is the wait of FaultSlow (default one minute). JSON: a Go
+	// duration string such as "30s".
+	Delay time.Duration `json:"-"`
+	// Times is how many matching requests the fault hits before it
+	// retires itself; 0 means until Clear.
+	Times int `json:"times,omitempty"`
+}
+
+// The real documents (OSS error responses, https://help.aliyun.com/zh/oss/support/http-status-code-503:
+// "ServiceUnavailable / Thread pool is almost full, please retry later";
+// InternalError as errInternal).
+func errServiceUnavailable() *Error {
+	return newError(http.StatusServiceUnavailable, "ServiceUnavailable", "Thread pool is almost full, please retry later", "")
+}
+
+// Faults is a set of injected failures; the zero value is empty and ready.
+type Faults struct {
+	mu     sync.Mutex
+	active []*activeFault
+	hits   int
+}
+
+type activeFault struct {
+	Fault
+	left int // remaining hits when Times > 0
+}
+
+// Add arms a fault. It returns an error for an unknown action or status.
+func (f *Faults) Add(ft Fault) error {
+	switch ft.Action {
+	case "":
+		ft.Action = FaultError
+	case FaultError, FaultSlow, FaultDrop:
+	default:
+		return fmt.Errorf("unknown fault action %q (want error, slow or drop)", ft.Action)
+	}
+	if ft.Action == FaultError {
+		switch ft.Status {
+		case 0:
+			ft.Status = http.StatusServiceUnavailable
+		case http.StatusServiceUnavailable, http.StatusInternalServerError:
+		default:
+			return fmt.Errorf("fault status %d: want 500 or 503", ft.Status)
+		}
+	}
+	if ft.Action == FaultSlow && ft.Delay <= 0 {
+		ft.Delay = time.Minute
+	}
+	if _, err := path.Match(ft.Key, ""); err != nil {
+		return fmt.Errorf("fault key pattern %q: %w", ft.Key, err)
+	}
+	f.mu.Lock()
+	f.active = append(f.active, &activeFault{Fault: ft, left: ft.Times})
+	f.mu.Unlock()
+	return nil
+}
+
+// Clear removes every fault.
+func (f *Faults) Clear() {
+	f.mu.Lock()
+	f.active = nil
+	f.mu.Unlock()
+}
+
+// Hits is how many requests faults have hit so far.
+func (f *Faults) Hits() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.hits
+}
+
+func (f *Faults) list() []Fault {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := make([]Fault, 0, len(f.active))
+	for _, a := range f.active {
+		out = append(out, a.Fault)
+	}
+	return out
+}
+
+// match finds the first armed fault for op and key and uses up one hit.
+func (f *Faults) match(op, key string) (Fault, bool) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	for i, a := range f.active {
+		if a.Op != "" && a.Op != "*" && a.Op != op {
+			continue
+		}
+		if a.Key != "" {
+			if ok, _ := path.Match(a.Key, key); !ok {
+				continue
+			}
+		}
+		f.hits++
+		if a.Times > 0 {
+			a.left--
+			if a.left <= 0 {
+				f.active = append(f.active[:i:i], f.active[i+1:]...)
+			}
+		}
+		return a.Fault, true
+	}
+	return Fault{}, false
+}
+
+// adminPath is where the wrapped emulator takes fault commands.
+const adminPath = "/_emulator/faults"
+
+// Wrap returns h with the faults applied in front of it, and the admin
+// endpoint at /_emulator/faults.
+func (f *Faults) Wrap(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bucket, key := resolve(r.Host, r.URL.Path)
+		if bucket+"/"+key == strings.TrimPrefix(adminPath, "/") {
+			f.admin(w, r)
+			return
+		}
+		ft, ok := f.match(operation(r, key), key)
+		if !ok {
+			h.ServeHTTP(w, r)
+			return
+		}
+		switch ft.Action {
+		case FaultSlow:
+			t := time.NewTimer(ft.Delay)
+			defer t.Stop()
+			select {
+			case <-t.C:
+				h.ServeHTTP(w, r)
+			case <-r.Context().Done():
+			}
+		case FaultDrop:
+			if hj, ok := w.(http.Hijacker); ok {
+				if conn, _, err := hj.Hijack(); err == nil {
+					conn.Close()
+					return
+				}
+			}
+			panic(http.ErrAbortHandler) // net/http closes the connection
+		default:
+			id := newRequestID()
+			w.Header().Set("x-oss-request-id", id)
+			w.Header().Set("Server", "AliyunOSS")
+			w.Header().Set("Date", time.Now().UTC().Format(http.TimeFormat))
+			e := errInternal()
+			if ft.Status == http.StatusServiceUnavailable {
+				e = errServiceUnavailable()
+			}
+			writeError(w, r, id, e)
+		}
+	})
+}
+
+// faultJSON is a Fault on the admin endpoint, with the delay as text.
+type faultJSON struct {
+	Fault
+	Delay string `json:"delay,omitempty"`
+}
+
+func (f *Faults) admin(w http.ResponseWriter, r *http.Request) {
+	switch r.Method {
+	case http.MethodGet:
+		var out []faultJSON
+		for _, ft := range f.list() {
+			j := faultJSON{Fault: ft}
+			if ft.Delay > 0 {
+				j.Delay = ft.Delay.String()
+			}
+			out = append(out, j)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	case http.MethodPost:
+		var j faultJSON
+		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&j); err != nil {
+			http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if j.Delay != "" {
+			d, err := time.ParseDuration(j.Delay)
+			if err != nil {
+				http.Error(w, "fault delay: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			j.Fault.Delay = d
+		}
+		if err := f.Add(j.Fault); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodDelete:
+		f.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// operation names the OSS API a request goes to, as Server.serve routes it.
+func operation(r *http.Request, key string) string {
+	q := r.URL.Query()
+	if r.Method == http.MethodOptions {
+		return "Options"
+	}
+	if key == "" {
+		switch {
+		case r.Method == http.MethodPost && isMultipartForm(r):
+			return "PostObject"
+		case r.Method == http.MethodGet:
+			return "ListObjects"
+		}
+		return "Bucket" + strings.ToUpper(r.Method[:1]) + strings.ToLower(r.Method[1:])
+	}
+	switch r.Method {
+	case http.MethodPut:
+		switch {
+		case q.Has("uploadId"):
+			return "UploadPart"
+		case q.Has("tagging"):
+			return "PutObjectTagging"
+		case q.Has("symlink"):
+			return "PutSymlink"
+		case r.Header.Get("x-oss-copy-source") != "":
+			return "CopyObject"
+		}
+		return "PutObject"
+	case http.MethodGet, http.MethodHead:
+		switch {
+		case r.Method == http.MethodGet && q.Has("uploadId"):
+			return "ListParts"
+		case r.Method == http.MethodGet && q.Has("tagging"):
+			return "GetObjectTagging"
+		case q.Has("symlink"):
+			return "GetSymlink"
+		case q.Has("objectMeta"):
+			return "GetObjectMeta"
+		case r.Method == http.MethodHead:
+			return "HeadObject"
+		}
+		return "GetObject"
+	case http.MethodDelete:
+		switch {
+		case q.Has("uploadId"):
+			return "AbortMultipartUpload"
+		case q.Has("tagging"):
+			return "DeleteObjectTagging"
+		}
+		return "DeleteObject"
+	case http.MethodPost:
+		switch {
+		case q.Has("uploads"):
+			return "InitiateMultipartUpload"
+		case q.Has("uploadId"):
+			return "CompleteMultipartUpload"
+		case q.Has("append"):
+			return "AppendObject"
+		case isMultipartForm(r):
+			return "PostObject"
+		}
+	}
+	return r.Method + " " + strconv.Quote(key)
+}
