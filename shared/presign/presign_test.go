@@ -31,8 +31,8 @@ func sdkCases() []sdkCase {
 	key := "uploads/alice/2026/12/01/0123456789abcdef.52428800-holiday photo ü+&.mp4"
 	return []sdkCase{
 		{"initiate", Request{Method: "POST", Bucket: testBucket, Key: key, Uploads: true, Headers: []Header{
-			{"Content-Type", "video/mp4"}, {"x-oss-forbid-overwrite", "true"}, {"x-oss-meta-owner", "alice"},
-			{"x-oss-meta-declared-type", "video/mp4"}, {"x-oss-meta-declared-size", "52428800"}}},
+			{Name: "Content-Type", Value: "video/mp4"}, {Name: "x-oss-forbid-overwrite", Value: "true"}, {Name: "x-oss-meta-owner", Value: "alice"},
+			{Name: "x-oss-meta-declared-type", Value: "video/mp4"}, {Name: "x-oss-meta-declared-size", Value: "52428800"}}},
 			[]oss.Option{oss.AddParam("uploads", ""), oss.ContentType("video/mp4"), oss.ForbidOverWrite(true),
 				oss.Meta("owner", "alice"), oss.Meta("declared-type", "video/mp4"), oss.Meta("declared-size", "52428800")}},
 		{"part", Request{Method: "PUT", Bucket: testBucket, Key: key, UploadID: "0004B9894A22E5B1888A1E29F823ABCD", PartNumber: 7},
@@ -40,7 +40,7 @@ func sdkCases() []sdkCase {
 		{"list", Request{Method: "GET", Bucket: testBucket, Key: key, UploadID: "0004B9894A22E5B1888A1E29F823ABCD"},
 			[]oss.Option{oss.AddParam("uploadId", "0004B9894A22E5B1888A1E29F823ABCD")}},
 		{"complete", Request{Method: "POST", Bucket: testBucket, Key: key, UploadID: "0004B9894A22E5B1888A1E29F823ABCD",
-			Headers: []Header{{"Content-Type", "application/xml"}, {"x-oss-forbid-overwrite", "true"}}},
+			Headers: []Header{{Name: "Content-Type", Value: "application/xml"}, {Name: "x-oss-forbid-overwrite", Value: "true"}}},
 			[]oss.Option{oss.AddParam("uploadId", "0004B9894A22E5B1888A1E29F823ABCD"), oss.ContentType("application/xml"), oss.ForbidOverWrite(true)}},
 		{"abort", Request{Method: "DELETE", Bucket: testBucket, Key: "k", UploadID: "u 1/2"},
 			[]oss.Option{oss.AddParam("uploadId", "u 1/2")}},
@@ -148,8 +148,8 @@ func TestVectorsDiffer(t *testing.T) {
 		"key":    func(r *Request) { r.Key = "a/c" },
 		"upload": func(r *Request) { r.UploadID = "v" },
 		"part":   func(r *Request) { r.PartNumber = 2 },
-		"type":   func(r *Request) { r.Headers = []Header{{"Content-Type", "image/png"}} },
-		"meta":   func(r *Request) { r.Headers = []Header{{"x-oss-meta-owner", "bob"}} },
+		"type":   func(r *Request) { r.Headers = []Header{{Name: "Content-Type", Value: "image/png"}} },
+		"meta":   func(r *Request) { r.Headers = []Header{{Name: "x-oss-meta-owner", Value: "bob"}} },
 	}
 	for _, v4 := range []bool{true, false} {
 		sign := func(r Request) string {
@@ -181,7 +181,7 @@ func TestVectorsDiffer(t *testing.T) {
 }
 
 func TestRefusesOtherHeaders(t *testing.T) {
-	r := Request{Method: "PUT", Bucket: testBucket, Key: "k", Headers: []Header{{"Content-Disposition", "attachment"}}}
+	r := Request{Method: "PUT", Bucket: testBucket, Key: "k", Headers: []Header{{Name: "Content-Disposition", Value: "attachment"}}}
 	if _, err := V4("https://b.example", testRegion, Credentials{testAK, testSecret, ""}, r, time.Now(), time.Minute); err != ErrHeader {
 		t.Errorf("V4: %v, want ErrHeader", err)
 	}
