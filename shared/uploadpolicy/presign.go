@@ -111,9 +111,13 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
+	key := resp.Key // the new key of an upload; else the one asked about
+	if key == "" {
+		key = req.Key
+	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "presigned request",
 		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
-		slog.String("operation", op), slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion))
+		slog.String("operation", op), slog.String("key", key), slog.String("signature_version", h.cfg.SignatureVersion))
 	w.Header()["Cache-Control"] = httpapi.NoStore
 	httpapi.WriteJSON(w, http.StatusOK, resp)
 }
