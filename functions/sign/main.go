@@ -38,6 +38,9 @@ func main() {
 		Tags: uploadpolicy.OSSTagReader{
 			Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket, Credentials: creds,
 		},
+		Parts: uploadpolicy.OSSPartLister{
+			Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket, Credentials: creds,
+		},
 		Now:    time.Now,
 		Logger: logger,
 	})

@@ -41,12 +41,13 @@ type Deps struct {
 	Auth        Authenticator    // required
 	Credentials CredentialSource // required
 	Tags        TagReader        // nil: GET /status answers 503
+	Parts       PartLister       // nil: POST /presign refuses to sign a complete (503)
 	Now         func() time.Time // nil: time.Now
 	Random      io.Reader        // nil: crypto/rand.Reader
 	Logger      *slog.Logger     // nil: discard
 }
 
-// Handler serves POST / and GET / (sign) and GET /status.
+// Handler serves POST / and GET / (sign), POST /presign and GET /status.
 type Handler struct {
 	cfg    Config
 	deps   Deps
@@ -88,7 +89,8 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 		cors: cors.New(cfg.CORSAllowedOrigins, []string{http.MethodGet, http.MethodPost}, nil)}, nil
 }
 
-// ServeHTTP routes: "/" to sign (GET or POST), "/status" to the verdict (GET).
+// ServeHTTP routes: "/" to sign (GET or POST), "/presign" to presign
+// (POST), "/status" to the verdict (GET).
 //
 // A request whose Origin header names an origin outside
 // CORS_ALLOWED_ORIGINS is refused (403) before anything else: a browser on
@@ -106,6 +108,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		h.sign(w, r)
+	case "/presign":
+		if r.Method != http.MethodPost {
+			w.Header().Set("Allow", "POST, OPTIONS")
+			h.fail(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use POST"))
+			return
+		}
+		h.presign(w, r)
 	case "/status":
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET, OPTIONS")

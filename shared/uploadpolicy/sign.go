@@ -183,6 +183,9 @@ type upload struct {
 	contentType string // "" when not declared
 	size        int64  // 0 when not declared
 	now         time.Time
+	// noRedirect leaves success_action_redirect out of the form and the
+	// policy (POST /presign: Uppy refuses a form with that field).
+	noRedirect bool
 }
 
 // check applies the rules and picks the key; nothing is signed yet.
@@ -289,7 +292,11 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 		postpolicy.Exact("key", up.key),
 		postpolicy.ContentLengthRange(1, maxSize),
 		postpolicy.Exact("success_action_status", f.SuccessActionStatus),
-		postpolicy.Exact("success_action_redirect", f.SuccessActionRedirect),
+	)
+	if !up.noRedirect {
+		conds = append(conds, postpolicy.Exact("success_action_redirect", f.SuccessActionRedirect))
+	}
+	conds = append(conds,
 		postpolicy.Exact("Content-Type", f.ContentType),
 		postpolicy.Exact("x-oss-content-type", f.OSSContentType),
 		postpolicy.Exact("Content-Disposition", f.ContentDisposition),

@@ -21,8 +21,10 @@ if [ ! -x /usr/bin/chromium ]; then
   fi
 fi
 [ -d tests/node_modules/playwright-core ] || npm ci --prefix tests --no-audit --no-fund --loglevel=error
-[ -f web/node_modules/ali-oss/dist/aliyun-oss-sdk.min.js ] || npm ci --prefix web --no-audit --no-fund --loglevel=error
+{ [ -f web/node_modules/ali-oss/dist/aliyun-oss-sdk.min.js ] && [ -d web/node_modules/@uppy/aws-s3 ] && [ -d web/node_modules/esbuild ]; } ||
+  npm ci --prefix web --no-audit --no-fund --loglevel=error
 
 mkdir -p build/host build/browser
 go build -o build/host/localstack ./local
 node tests/browser/demo.mjs
+node tests/browser/uppy.mjs

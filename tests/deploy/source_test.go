@@ -77,6 +77,7 @@ var sdkActions = map[string][]string{
 	"DeleteObjectTagging":   {"oss:DeleteObjectTagging"},
 	"ListObjects":           {"oss:ListObjects"},
 	"ListObjectsV2":         {"oss:ListObjects"},
+	"ListUploadedParts":     {"oss:ListParts"},
 	"AssumeRole":            {"sts:AssumeRole"},
 }
 

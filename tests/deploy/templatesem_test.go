@@ -73,12 +73,15 @@ func leastPrivilege() map[string][]roleRule {
 	logs := roleRule{"log:PostLogStoreLogs", "acs:log:" + testRegion + ":" + testAccountID + ":project/" + testLogProject + "/logstore/functions"}
 	verifyFn := "acs:fc:" + testRegion + ":" + testAccountID + ":functions/ossupload-verify"
 	return map[string][]roleRule{
-		// Signs PostObject policies with its own STS credentials, so the
-		// upload is authorised as this role; reads verdict tags for /status,
-		// on the upload or its quarantined copy, and HEADs the upload
+		// Signs PostObject policies and presigned multipart URLs with its
+		// own STS credentials, so the upload (initiate, parts, complete,
+		// Uppy's list and abort) is authorised as this role; lists parts
+		// before it signs a complete; reads verdict tags for /status, on the
+		// upload or its quarantined copy, and HEADs the upload
 		// (oss:GetObject) to bind the verdict to its current ETag.
-		"SignRole": {{"oss:PutObject", up}, {"oss:GetObject", up}, {"oss:GetObjectTagging", up}, {"oss:GetObjectTagging", q}, logs},
-		"StsRole":  {{"sts:AssumeRole", "acs:ram::" + testAccountID + ":role/ossupload-uploader"}, logs},
+		"SignRole": {{"oss:PutObject", up}, {"oss:GetObject", up}, {"oss:GetObjectTagging", up}, {"oss:ListParts", up},
+			{"oss:AbortMultipartUpload", up}, {"oss:GetObjectTagging", q}, logs},
+		"StsRole": {{"sts:AssumeRole", "acs:ram::" + testAccountID + ":role/ossupload-uploader"}, logs},
 		// ali-oss put and multipartUpload (Initiate/UploadPart/Complete are
 		// oss:PutObject), abort and resume.
 		"UploaderRole": {{"oss:PutObject", up}, {"oss:AbortMultipartUpload", up}, {"oss:ListParts", up}},
@@ -206,7 +209,9 @@ func checkRoles(e *rosEnv, doc map[string]any, codeActions map[string]map[string
 				}
 			}
 			for a := range granted {
-				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && a == "oss:PutObject")
+				// sign grants what its signed forms and presigned URLs do
+				// in the browser, which no SDK call of its own shows.
+				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && (a == "oss:PutObject" || a == "oss:AbortMultipartUpload"))
 				if !extra && !codeActions[fn][a] {
 					bad("%s: grants %s but functions/%s never calls an SDK method needing it", id, a, fn)
 				}
