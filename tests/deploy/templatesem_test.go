@@ -86,6 +86,8 @@ func leastPrivilege() map[string][]roleRule {
 		"VerifyRole": {
 			{"oss:GetObject", up}, {"oss:GetObjectTagging", up}, {"oss:PutObjectTagging", up}, {"oss:DeleteObject", up},
 			{"oss:GetObject", q}, {"oss:PutObject", q}, {"oss:PutObjectTagging", q}, {"oss:GetObjectTagging", q}, logs,
+			// FC delivers failed asynchronous invocations as this role.
+			{"mns:SendMessage", failureQueueARN(testRegion, testAccountID, "ossupload")},
 		},
 		"OssTriggerRole": {{"fc:InvokeFunction", verifyFn}, {"fc:InvokeFunction", verifyFn + "/*"}},
 	}
@@ -205,7 +207,7 @@ func checkRoles(e *rosEnv, doc map[string]any, codeActions map[string]map[string
 				}
 			}
 			for a := range granted {
-				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && a == "oss:PutObject")
+				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && a == "oss:PutObject") || (fn == "verify" && a == "mns:SendMessage")
 				if !extra && !codeActions[fn][a] {
 					bad("%s: grants %s but functions/%s never calls an SDK method needing it", id, a, fn)
 				}
