@@ -1,7 +1,9 @@
 package stack
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -57,7 +59,8 @@ func DestinationFile(dataDir, arn string) string {
 }
 
 func (d *destinations) done(r fcruntime.AsyncResult) {
-	if r.Err == nil || isTimerEvent(r.Event) {
+	// A stop of the stack cancels invocations: not a failure of the event.
+	if r.Err == nil || isTimerEvent(r.Event) || errors.Is(r.Err, fcruntime.ErrClosed) || errors.Is(r.Err, context.Canceled) {
 		return
 	}
 	d.mu.Lock()

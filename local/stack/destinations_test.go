@@ -2,8 +2,10 @@ package stack
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"os"
 	"testing"
@@ -28,6 +30,8 @@ func TestFailureDestinationReceivesExhaustedEvents(t *testing.T) {
 	d.done(fcruntime.AsyncResult{Function: "ossupload-verify", RequestID: "1-c", Attempts: 4, Err: errors.New("boom"),
 		Event: fcruntime.TimerEvent("sweep", "", time.Now())})
 	d.done(fcruntime.AsyncResult{Function: "ossupload-sign", RequestID: "1-d", Attempts: 4, Err: errors.New("boom"), Event: event})
+	d.done(fcruntime.AsyncResult{Function: "ossupload-verify", RequestID: "1-e", Attempts: 1, Err: fmt.Errorf("invoke: %w", context.Canceled), Event: event})
+	d.done(fcruntime.AsyncResult{Function: "ossupload-verify", RequestID: "1-f", Attempts: 1, Err: fcruntime.ErrClosed, Event: event})
 
 	b, err := os.ReadFile(DestinationFile(dir, arn))
 	if err != nil {
