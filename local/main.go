@@ -37,6 +37,8 @@ func main() {
 	flag.StringVar(&cfg.WebRoot, "webroot", "web", "demo page folder")
 	flag.StringVar(&cfg.CORSOrigins, "cors-origins", "", "comma-separated origins, besides the demo page's, that may call the functions and "+
 		"upload to the bucket, e.g. a frontend's dev server http://localhost:5173 (* = any); default: $CORS_ALLOWED_ORIGINS")
+	flag.DurationVar(&cfg.TimerInterval, "timer-interval", 0, "fire every enabled timer trigger of s.yaml this often instead of its cronExpression (e.g. 2s to see the sweep)")
+	flag.StringVar(&cfg.DropOSSEventsUnder, "drop-oss-events", "", "lose the OSS events of keys under this prefix, as if FC had dropped them (the sweep judges those uploads)")
 	flag.Parse()
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)

@@ -63,7 +63,7 @@ func (rt *Runtime) runAsync(in *instance, id string, event []byte) {
 		rt.log.Error("async invocation failed for good", "function", in.fn.Name, "requestId", id, "attempts", attempts, "error", err.Error())
 	}
 	if rt.cfg.AsyncDone != nil {
-		rt.cfg.AsyncDone(AsyncResult{Function: in.fn.Name, RequestID: id, Attempts: attempts, Err: err})
+		rt.cfg.AsyncDone(AsyncResult{Function: in.fn.Name, RequestID: id, Attempts: attempts, Err: err, Event: event})
 	}
 }
 

@@ -56,8 +56,9 @@ type Config struct {
 type AsyncResult struct {
 	Function  string
 	RequestID string
-	Attempts  int   // 1 + retries made
-	Err       error // nil on success
+	Attempts  int    // 1 + retries made
+	Err       error  // nil on success
+	Event     []byte // the invocation's payload (for a failure destination)
 }
 
 // Runtime runs functions. Its methods are safe for concurrent use.

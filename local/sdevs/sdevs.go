@@ -17,6 +17,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -53,6 +54,16 @@ type Function struct {
 	Env         map[string]string
 	Triggers    []Trigger
 	Description string
+	Async       Async
+}
+
+// Async is the fc3 asyncInvokeConfig (schema IAsyncInvokeConfig). Zero
+// values mean "not set" (FC's defaults apply).
+type Async struct {
+	MaxRetries  *int // maxAsyncRetryAttempts (0-8)
+	MaxEventAge int  // maxAsyncEventAgeInSeconds
+	OnFailure   string
+	OnSuccess   string
 }
 
 // Trigger is a resolved trigger of a function.
@@ -64,6 +75,25 @@ type Trigger struct {
 	Events   []string // oss, with the oss: prefix
 	Prefix   string   // oss filter
 	Suffix   string   // oss filter
+	Cron     string   // timer cronExpression
+	Enabled  bool     // timer enable
+	Payload  string   // timer payload
+}
+
+// Interval is how often a timer trigger fires, for the "@every <n><unit>"
+// form (units s, m, h as Go durations; FC 3.0 time triggers:
+// https://www.alibabacloud.com/help/en/functioncompute/fc-3-0/user-guide/time-triggers).
+// Cron-field expressions are not supported by the local stack.
+func (t Trigger) Interval() (time.Duration, error) {
+	spec, ok := strings.CutPrefix(t.Cron, "@every ")
+	if !ok {
+		return 0, fmt.Errorf("timer trigger %s: cronExpression %q: the local stack runs only @every <n>m|h", t.Name, t.Cron)
+	}
+	d, err := time.ParseDuration(strings.TrimSpace(spec))
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("timer trigger %s: cronExpression %q: %v", t.Name, t.Cron, err)
+	}
+	return d, nil
 }
 
 // Resolver supplies the values of ${env(...)} and ${config(...)}.
@@ -215,6 +245,26 @@ func (res *resolver) function(id string, props map[string]any) (Function, error)
 	if fn.TimeoutSec, err = res.integer(props, "timeout", where); err != nil {
 		return fn, err
 	}
+	if a, ok := props["asyncInvokeConfig"].(map[string]any); ok {
+		w := where + ".asyncInvokeConfig"
+		if _, set := a["maxAsyncRetryAttempts"]; set {
+			n, err := res.integer(a, "maxAsyncRetryAttempts", w)
+			if err != nil {
+				return fn, err
+			}
+			fn.Async.MaxRetries = &n
+		}
+		if fn.Async.MaxEventAge, err = res.integer(a, "maxAsyncEventAgeInSeconds", w); err != nil {
+			return fn, err
+		}
+		for key, dst := range map[string]*string{"onFailure": &fn.Async.OnFailure, "onSuccess": &fn.Async.OnSuccess} {
+			if d, ok := a["destinationConfig"].(map[string]any)[key].(map[string]any); ok {
+				if *dst, err = res.str(d, "destination", w+".destinationConfig."+key); err != nil {
+					return fn, err
+				}
+			}
+		}
+	}
 	if env, ok := props["environmentVariables"].(map[string]any); ok {
 		for k, v := range env {
 			s, err := res.expand(fmt.Sprint(v), where+".environmentVariables."+k)
@@ -287,6 +337,18 @@ func (res *resolver) trigger(t map[string]any, where string) (Trigger, error) {
 		if tr.Suffix, err = res.str(key, "suffix", where+".triggerConfig.filter.key"); err != nil {
 			return tr, err
 		}
+	case "timer":
+		if tr.Cron, err = res.str(cfg, "cronExpression", where+".triggerConfig"); err != nil {
+			return tr, err
+		}
+		if tr.Payload, err = res.str(cfg, "payload", where+".triggerConfig"); err != nil {
+			return tr, err
+		}
+		on, ok := cfg["enable"].(bool)
+		if !ok {
+			return tr, fmt.Errorf("%s.triggerConfig.enable is not a boolean", where)
+		}
+		tr.Enabled = on
 	}
 	return tr, nil
 }

@@ -2,9 +2,12 @@ package sdevs
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadResolvesVarsEnvAndTemplates(t *testing.T) {
@@ -108,5 +111,64 @@ func TestEvalConcatenatesAndNests(t *testing.T) {
 		if _, err := Eval(bad, sc); err == nil {
 			t.Errorf("Eval(%s) accepted", bad)
 		}
+	}
+}
+
+func TestTimerTriggerAndAsyncConfig(t *testing.T) {
+	dir := t.TempDir()
+	const doc = `edition: 3.0.0
+name: x
+vars:
+  name: ${env('N', 'acme')}
+resources:
+  verify:
+    component: fc3
+    props:
+      region: cn-hangzhou
+      functionName: ${vars.name}-verify
+      runtime: go1
+      handler: main
+      code: ./build/dist/verify
+      timeout: 120
+      asyncInvokeConfig:
+        maxAsyncRetryAttempts: 0
+        maxAsyncEventAgeInSeconds: 3600
+        destinationConfig:
+          onFailure:
+            destination: acs:mns:cn-hangzhou:1:/queues/${vars.name}-failed/messages
+      triggers:
+        - triggerName: sweep
+          triggerType: timer
+          triggerConfig:
+            cronExpression: '@every 15m'
+            enable: true
+        - triggerName: nightly
+          triggerType: timer
+          triggerConfig:
+            cronExpression: '0 0 2 * * *'
+            enable: false
+            payload: hi
+`
+	path := filepath.Join(dir, "s.yaml")
+	if err := os.WriteFile(path, []byte(doc), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	fns, err := Load(path, Resolver{Getenv: func(string) string { return "" }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	fn := fns[0]
+	if fn.Async.MaxRetries == nil || *fn.Async.MaxRetries != 0 || fn.Async.MaxEventAge != 3600 || fn.Async.OnFailure != "acs:mns:cn-hangzhou:1:/queues/acme-failed/messages" || fn.Async.OnSuccess != "" {
+		t.Errorf("async %+v", fn.Async)
+	}
+	if len(fn.Triggers) != 2 {
+		t.Fatalf("triggers %+v", fn.Triggers)
+	}
+	sweep, nightly := fn.Triggers[0], fn.Triggers[1]
+	if d, err := sweep.Interval(); err != nil || d != 15*time.Minute || !sweep.Enabled || sweep.Type != "timer" {
+		t.Errorf("sweep %+v: %v %v", sweep, d, err)
+	}
+	if _, err := nightly.Interval(); err == nil || nightly.Enabled || nightly.Payload != "hi" {
+		t.Errorf("nightly %+v: %v", nightly, err)
 	}
 }

@@ -59,6 +59,13 @@ type Config struct {
 	Getenv func(string) string
 	// Output receives the functions' output and the stack's logs (default os.Stderr).
 	Output io.Writer
+	// TimerInterval, when positive, replaces the interval of every enabled
+	// timer trigger of s.yaml (tests run the sweep every few hundred ms).
+	TimerInterval time.Duration
+	// DropOSSEventsUnder, when set, loses the OSS events of keys under this
+	// prefix before they reach any function, as a dropped event would be
+	// lost: the sweep is what judges such uploads.
+	DropOSSEventsUnder string
 }
 
 // Ready is the JSON of the READY line.
@@ -213,7 +220,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	s.dispatch = ossevents.NewDispatcher(ossevents.WithLogger(log.With("component", "oss-events")), ossevents.WithAccountID(iam.AccountID))
 	ossSrv, err := oss.New(oss.Config{
 		Region: Region, DataDir: filepath.Join(cfg.DataDir, "oss"), IAM: store,
-		Events: publisher{s.dispatch}, Logger: log.With("component", "oss"),
+		Events: publisher{d: s.dispatch, drop: cfg.DropOSSEventsUnder, log: log.With("component", "oss-events")}, Logger: log.With("component", "oss"),
 	})
 	if err != nil {
 		return nil, err
@@ -239,7 +246,8 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		return nil, err
 	}
 
-	s.runtime, err = fcruntime.New(fcruntime.Config{Output: cfg.Output, Logger: log.With("component", "fcruntime")})
+	dest := &destinations{dataDir: cfg.DataDir, log: log.With("component", "fc-destinations"), onFailure: map[string]string{}}
+	s.runtime, err = fcruntime.New(fcruntime.Config{Output: cfg.Output, Logger: log.With("component", "fcruntime"), AsyncDone: dest.done})
 	if err != nil {
 		return nil, err
 	}
@@ -255,13 +263,21 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 			return nil, fmt.Errorf("function %s: %s is missing: build the functions for this machine first (make build-host)", fn.ID, bin)
 		}
 		timeout := time.Duration(fn.TimeoutSec) * time.Second
+		retries := 0 // FC's default
+		if r := fn.Async.MaxRetries; r != nil {
+			retries = *r
+			if retries == 0 {
+				retries = -1 // none
+			}
+		}
 		if err := s.runtime.Add(fcruntime.Function{
 			Name: fn.Name, Binary: bin, Env: fn.Env, Timeout: timeout, MemoryMB: fn.MemoryMB, Handler: fn.Handler,
-			Region: Region, AccountID: iam.AccountID,
+			Region: Region, AccountID: iam.AccountID, MaxAsyncRetries: retries,
 			Credentials: roleCredentials(store, fcCaller, fn.Role, "fc-"+fn.ID),
 		}); err != nil {
 			return nil, fmt.Errorf("function %s: %w", fn.ID, err)
 		}
+		dest.set(fn.Name, fn.Async.OnFailure)
 		for _, tr := range fn.Triggers {
 			switch tr.Type {
 			case "http":
@@ -273,6 +289,19 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 				triggerURLs[fn.ID] = l.url
 			case "oss":
 				s.dispatch.Add(ossevents.Rule{Events: tr.Events, Prefix: tr.Prefix, Suffix: tr.Suffix}, s.runtime.Sink(fn.Name))
+			case "timer":
+				if !tr.Enabled {
+					continue
+				}
+				every := cfg.TimerInterval
+				if every <= 0 {
+					if every, err = tr.Interval(); err != nil {
+						return nil, fmt.Errorf("function %s: %w", fn.ID, err)
+					}
+				}
+				if err := s.runtime.StartTimer(fn.Name, tr.Name, every, tr.Payload); err != nil {
+					return nil, fmt.Errorf("function %s: %w", fn.ID, err)
+				}
 			}
 		}
 	}
@@ -368,9 +397,17 @@ func roleCredentials(store *iam.Store, caller iam.Principal, roleARN, session st
 }
 
 // publisher adapts the dispatcher to the emulator's event interface.
-type publisher struct{ d *ossevents.Dispatcher }
+type publisher struct {
+	d    *ossevents.Dispatcher
+	drop string // Config.DropOSSEventsUnder
+	log  *slog.Logger
+}
 
 func (p publisher) Publish(e oss.Event) {
+	if p.drop != "" && strings.HasPrefix(e.Key, p.drop) {
+		p.log.Warn("OSS event dropped on purpose (-drop-oss-events)", "event", e.Name, "key", e.Key)
+		return
+	}
 	p.d.PublishEvent(ossevents.Event{
 		Name: e.Name, Bucket: e.Bucket, Region: e.Region, AccountID: iam.AccountID, Key: e.Key, ETag: e.ETag,
 		Size: e.Size, DeltaSize: e.DeltaSize, RequestID: e.RequestID, SourceIP: e.SourceIP, PrincipalID: e.PrincipalID,

@@ -304,6 +304,19 @@ func validateFC3Trigger(where string, v any) []error {
 				bad("/triggerConfig/filter/key must have required property '%s'", k)
 			}
 		}
+	case "timer":
+		// ITimerTriggerConfig: cronExpression and enable required.
+		if _, ok := cfg["cronExpression"].(string); !ok {
+			bad("/triggerConfig must have required property 'cronExpression'")
+		}
+		if _, ok := cfg["enable"].(bool); !ok {
+			bad("/triggerConfig must have required property 'enable'")
+		}
+		if p, ok := cfg["payload"]; ok {
+			if _, isStr := p.(string); !isStr {
+				bad("/triggerConfig/payload must be string")
+			}
+		}
 	}
 	return errs
 }

@@ -32,7 +32,7 @@ var contractEnv = func() map[string][]string {
 	return map[string][]string{
 		"sign":   slices.Concat(common, httpFn, []string{"OSS_ENDPOINT", "SIGNATURE_VERSION", "POLICY_EXPIRY_SECONDS", "QUARANTINE_PREFIX"}),
 		"sts":    slices.Concat(common, httpFn, []string{"STS_ROLE_ARN", "STS_ENDPOINT", "STS_DURATION_SECONDS", "STS_CACHE_SIZE"}),
-		"verify": slices.Concat(common, []string{"OSS_ENDPOINT", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT_SECONDS"}),
+		"verify": slices.Concat(common, []string{"OSS_ENDPOINT", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT_SECONDS", "SWEEP_MIN_AGE_SECONDS"}),
 	}
 }()
 

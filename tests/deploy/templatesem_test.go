@@ -90,6 +90,11 @@ func leastPrivilege() map[string][]roleRule {
 		"VerifyRole": {
 			{"oss:GetObject", up}, {"oss:GetObjectTagging", up}, {"oss:PutObjectTagging", up}, {"oss:DeleteObject", up},
 			{"oss:GetObject", q}, {"oss:PutObject", q}, {"oss:PutObjectTagging", q}, {"oss:GetObjectTagging", q}, logs,
+			// FC delivers failed asynchronous invocations as this role.
+			{"mns:SendMessage", failureQueueARN(testRegion, testAccountID, "ossupload")},
+			// The sweep lists the bucket, only under the upload prefix
+			// (condition checked by checkSweepList).
+			{"oss:ListObjects", "acs:oss:*:" + testAccountID + ":" + templateParams["BucketName"]},
 		},
 		"OssTriggerRole": {{"fc:InvokeFunction", verifyFn}, {"fc:InvokeFunction", verifyFn + "/*"}},
 	}
@@ -178,6 +183,7 @@ func checkRoles(e *rosEnv, doc map[string]any, codeActions map[string]map[string
 				if str(sm["Effect"]) != "Allow" {
 					continue
 				}
+				errs = append(errs, checkSweepList(where, sm, str(e.params["UploadPrefix"]))...)
 				for _, a := range strList(sm["Action"]) {
 					if strings.Contains(a, "*") {
 						bad("%s: wildcard action %q", where, a)
@@ -210,8 +216,10 @@ func checkRoles(e *rosEnv, doc map[string]any, codeActions map[string]map[string
 			}
 			for a := range granted {
 				// sign grants what its signed forms and presigned URLs do
-				// in the browser, which no SDK call of its own shows.
-				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && (a == "oss:PutObject" || a == "oss:AbortMultipartUpload"))
+				// in the browser, which no SDK call of its own shows; verify
+				// is granted what FC does for it (the failure destination).
+				extra := a == "log:PostLogStoreLogs" || (fn == "sign" && (a == "oss:PutObject" || a == "oss:AbortMultipartUpload")) ||
+					(fn == "verify" && a == "mns:SendMessage")
 				if !extra && !codeActions[fn][a] {
 					bad("%s: grants %s but functions/%s never calls an SDK method needing it", id, a, fn)
 				}
@@ -278,7 +286,19 @@ func checkTemplateSemantics(doc map[string]any, required map[string][]string, co
 			}
 		}
 		trigs := triggersOf[name]
-		if len(trigs) != 1 {
+		if fn == "verify" {
+			// The OSS trigger first, then the sweep's timer.
+			slices.SortFunc(trigs, func(a, b any) int {
+				return strings.Compare(str(a.(map[string]any)["triggerType"]), str(b.(map[string]any)["triggerType"]))
+			})
+			if ids := rosResourcesOfType(doc, "ALIYUN::FC3::AsyncInvokeConfig"); len(ids) == 1 {
+				props["asyncInvokeConfig"] = lowerKeys(e.eval(at2(doc, "Resources", ids[0], "Properties")))
+			}
+			errs = append(errs, checkSweepTriggers(where, trigs, env, props)...)
+			if len(trigs) != 2 {
+				continue
+			}
+		} else if len(trigs) != 1 {
 			bad("%s: %d triggers, want exactly one", where, len(trigs))
 			continue
 		}
@@ -519,9 +539,9 @@ func TestTemplateSemanticChecksCatchMutations(t *testing.T) {
 	}
 	// With code facts: a call the role does not allow, and a grant no call needs.
 	doc := deepCopy(base).(map[string]any)
-	code := map[string]map[string]bool{"verify": {"oss:GetObject": true, "oss:PutObject": true, "oss:DeleteObject": true, "oss:PutObjectTagging": true, "oss:GetObjectTagging": true, "oss:ListObjects": true}}
-	expectErr(t, checkTemplateSemantics(doc, contractRequiredEnv(), code), "functions/verify calls an SDK method needing oss:ListObjects")
-	code["verify"] = map[string]bool{"oss:GetObject": true, "oss:PutObject": true, "oss:PutObjectTagging": true, "oss:GetObjectTagging": true}
+	code := map[string]map[string]bool{"verify": {"oss:GetObject": true, "oss:PutObject": true, "oss:DeleteObject": true, "oss:PutObjectTagging": true, "oss:GetObjectTagging": true, "oss:ListObjects": true, "oss:ListParts": true}}
+	expectErr(t, checkTemplateSemantics(doc, contractRequiredEnv(), code), "functions/verify calls an SDK method needing oss:ListParts")
+	code["verify"] = map[string]bool{"oss:GetObject": true, "oss:PutObject": true, "oss:PutObjectTagging": true, "oss:GetObjectTagging": true, "oss:ListObjects": true}
 	expectErr(t, checkTemplateSemantics(doc, contractRequiredEnv(), code), "grants oss:DeleteObject but functions/verify never calls")
 }
 
