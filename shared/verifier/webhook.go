@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,17 +14,51 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"time"
 )
 
-// Webhook headers. The signature is lower-case hex of
-// HMAC-SHA256(WEBHOOK_SECRET, timestamp + "." + body), where timestamp is the
-// decimal Unix time in seconds sent in TimestampHeader and body is the exact
-// request body. Receivers check it with Verify.
+// Webhook headers, as the Standard Webhooks specification names them
+// (https://github.com/standard-webhooks/standard-webhooks, spec/standard-webhooks.md
+// v1.0.0, "Webhook headers"). IDHeader is the delivery's idempotency key
+// (the same for every attempt, see MessageID), TimestampHeader the attempt's
+// Unix time in seconds and SignatureHeader "v1," followed by the base64 of
+// HMAC-SHA256(key, id + "." + timestamp + "." + body) (spec, "Signature
+// scheme"). Receivers check them with a Standard Webhooks library.
 const (
-	TimestampHeader = "X-Ossupload-Timestamp"
-	SignatureHeader = "X-Ossupload-Signature"
+	IDHeader        = "webhook-id"
+	TimestampHeader = "webhook-timestamp"
+	SignatureHeader = "webhook-signature"
 )
+
+// SecretPrefix starts a Standard Webhooks symmetric secret: "whsec_" and the
+// base64 of 24 to 64 random bytes (spec, "Signature scheme" table: "Random.
+// Between 24 bytes (192 bits) and 64 bytes (512 bits)", "base64 encoded,
+// prefixed with whsec_").
+const SecretPrefix = "whsec_"
+
+// Secret key lengths the specification allows.
+const (
+	MinSecretBytes = 24
+	MaxSecretBytes = 64
+)
+
+// ParseSecret decodes a "whsec_<base64>" secret into its key. The error
+// never contains the secret.
+func ParseSecret(s string) ([]byte, error) {
+	rest, ok := strings.CutPrefix(s, SecretPrefix)
+	if !ok {
+		return nil, fmt.Errorf("not in the Standard Webhooks format %s<base64 of %d-%d random bytes>", SecretPrefix, MinSecretBytes, MaxSecretBytes)
+	}
+	key, err := base64.StdEncoding.DecodeString(rest)
+	if err != nil {
+		return nil, fmt.Errorf("the part after %s is not standard base64", SecretPrefix)
+	}
+	if len(key) < MinSecretBytes || len(key) > MaxSecretBytes {
+		return nil, fmt.Errorf("the key after %s is %d bytes, want %d to %d", SecretPrefix, len(key), MinSecretBytes, MaxSecretBytes)
+	}
+	return key, nil
+}
 
 // Notification is the JSON body of a webhook call. Receivers should treat
 // (bucket, key, etag) as the delivery's identity: a crash between sending
@@ -44,51 +79,37 @@ type Notification struct {
 	RequestID   string    `json:"requestId,omitempty"` // the OSS request that created the object
 }
 
-// Sign returns the signature for a body sent at timestamp ts (Unix seconds).
-func Sign(secret []byte, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, secret)
+// MessageID is the webhook-id of the notification for one object version:
+// "msg_" and the hex of the first 16 bytes of SHA-256 over bucket, key and
+// ETag. Every attempt, an FC retry and the sweep send the same id for the
+// same version, so a receiver de-duplicates on it (spec, "Webhook metadata").
+// It never contains "." (spec, "Signature scheme").
+func MessageID(bucket, key, etag string) string {
+	h := sha256.New()
+	for _, s := range []string{bucket, key, etag} {
+		h.Write([]byte(s))
+		h.Write([]byte{0}) // a separator no bucket, key or ETag contains
+	}
+	return "msg_" + hex.EncodeToString(h.Sum(nil)[:16])
+}
+
+// Sign returns the webhook-signature value for a message id, the attempt's
+// Unix time ts and the exact body: "v1," + base64(HMAC-SHA256(key,
+// id.ts.body)).
+func Sign(key []byte, id string, ts int64, body []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write([]byte(id))
+	m.Write([]byte{'.'})
 	m.Write([]byte(strconv.FormatInt(ts, 10)))
 	m.Write([]byte{'.'})
 	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Webhook verification errors.
-var (
-	ErrBadSignature = errors.New("webhook signature does not match")
-	ErrStale        = errors.New("webhook timestamp outside the allowed window")
-)
-
-// Verify checks a received webhook: the timestamp and signature header
-// values, the exact body, the shared secret, the receiver's clock and the
-// accepted clock difference (e.g. 5 minutes; 0 disables the window check).
-// The MAC comparison is constant-time.
-func Verify(secret []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: bad %s", ErrBadSignature, TimestampHeader)
-	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrBadSignature, SignatureHeader)
-	}
-	want, _ := hex.DecodeString(Sign(secret, ts, body))
-	if !hmac.Equal(got, want) {
-		return ErrBadSignature
-	}
-	if tolerance > 0 {
-		d := now.Sub(time.Unix(ts, 0))
-		if d > tolerance || d < -tolerance {
-			return ErrStale
-		}
-	}
-	return nil
+	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
 }
 
 // Notifier posts signed notifications.
 type Notifier struct {
 	URL      string
-	Secret   []byte
+	Secret   string           // "whsec_<base64>", see ParseSecret
 	Client   *http.Client     // nil: http.DefaultClient semantics with Timeout per attempt
 	Timeout  time.Duration    // per attempt; default 5 s
 	Attempts int              // default 3
@@ -105,6 +126,11 @@ func (w *Notifier) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)
 	}
+	key, err := ParseSecret(w.Secret)
+	if err != nil {
+		return fmt.Errorf("webhook: secret: %w", err)
+	}
+	id := MessageID(n.Bucket, n.Key, n.ETag)
 	attempts := w.Attempts
 	if attempts <= 0 {
 		attempts = 3
@@ -121,14 +147,14 @@ func (w *Notifier) Notify(ctx context.Context, n Notification) error {
 			}
 			delay *= 2
 		}
-		if last = w.post(ctx, body); last == nil {
+		if last = w.post(ctx, key, id, body); last == nil {
 			return nil
 		}
 	}
 	return fmt.Errorf("webhook: %d attempts failed: %w", attempts, last)
 }
 
-func (w *Notifier) post(ctx context.Context, body []byte) error {
+func (w *Notifier) post(ctx context.Context, key []byte, id string, body []byte) error {
 	timeout := w.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -146,8 +172,11 @@ func (w *Notifier) post(ctx context.Context, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ossupload-verify")
+	// The timestamp is the attempt's, the id the event's (spec, "Webhook
+	// metadata"). HTTP header names are case-insensitive.
+	req.Header.Set(IDHeader, id)
 	req.Header.Set(TimestampHeader, strconv.FormatInt(ts, 10))
-	req.Header.Set(SignatureHeader, Sign(w.Secret, ts, body))
+	req.Header.Set(SignatureHeader, Sign(key, id, ts, body))
 	client := w.Client
 	if client == nil {
 		client = http.DefaultClient
