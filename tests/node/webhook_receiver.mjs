@@ -10,10 +10,7 @@
 // delivery ten minutes later (past the library's 5-minute window).
 // Ends when stdin closes.
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
-
-const require = createRequire(new URL('../package.json', import.meta.url));
-const { Webhook } = require('standardwebhooks');
+import { Webhook } from 'standardwebhooks';
 
 const { secret } = JSON.parse(process.argv[2]);
 const wh = new Webhook(secret);
@@ -35,9 +32,9 @@ const server = createServer((req, res) => {
     const body = Buffer.concat(chunks).toString('utf8');
     const id = req.headers['webhook-id'] || '';
     const out = { id, signature: req.headers['webhook-signature'] || '', timestamp: req.headers['webhook-timestamp'] || '' };
-    out.error = refused(() => wh.verify(body, req.headers));
+    let n; // verify returns the parsed body
+    out.error = refused(() => { n = wh.verify(body, req.headers); });
     if (!out.error) {
-      const n = JSON.parse(body);
       out.key = n.key;
       out.verdict = n.verdict;
     }
