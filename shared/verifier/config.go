@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -20,7 +21,7 @@ type Config struct {
 	QuarantinePrefix string            // QUARANTINE_PREFIX, default "quarantine/"
 	RejectAction     string            // REJECT_ACTION: quarantine (default) | delete | tag
 	WebhookURL       string            // WEBHOOK_URL; "" = no webhook
-	WebhookSecret    string            // WEBHOOK_SECRET, whsec_<base64> (ParseSecret); required with WEBHOOK_URL
+	WebhookSecret    string            // WEBHOOK_SECRET, whsec_<base64> (stdwebhook.ParseSecret); required with WEBHOOK_URL
 	WebhookTimeout   time.Duration     // WEBHOOK_TIMEOUT_SECONDS, default 5
 	LogLevel         slog.Level        // LOG_LEVEL: debug|info|warn|error
 }
@@ -118,7 +119,7 @@ func (c Config) verifyProblems() []string {
 	if c.WebhookURL != "" {
 		// A plain secret from before the Standard Webhooks format is refused
 		// rather than guessed at: receivers' libraries need the whsec_ form.
-		if _, err := ParseSecret(c.WebhookSecret); err != nil {
+		if _, err := stdwebhook.ParseSecret(c.WebhookSecret); err != nil {
 			p = append(p, "WEBHOOK_SECRET: required when WEBHOOK_URL is set; "+err.Error()+
 				"; make one with: echo \"whsec_$(openssl rand -base64 32)\" and give receivers the same value")
 		}

@@ -102,7 +102,7 @@
 // way: webhook-id (MessageID: stable per object version), webhook-timestamp
 // (Unix seconds of the attempt) and webhook-signature = "v1," + base64
 // HMAC-SHA256(key, id.timestamp.body), the key being the bytes of the
-// whsec_ secret (ParseSecret). Receivers check it with a standardwebhooks
+// whsec_ secret (stdwebhook.ParseSecret). Receivers check it with a standardwebhooks
 // library. Each attempt is bounded by Notifier.Timeout; failed attempts
 // (transport error or non-2xx) are retried with exponential back-off.
 package verifier

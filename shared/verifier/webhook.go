@@ -3,9 +3,7 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -13,52 +11,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
-	"strings"
 	"time"
+
+	"github.com/ossupload/ossupload/shared/stdwebhook"
 )
-
-// Webhook headers, as the Standard Webhooks specification names them
-// (https://github.com/standard-webhooks/standard-webhooks, spec/standard-webhooks.md
-// v1.0.0, "Webhook headers"). IDHeader is the delivery's idempotency key
-// (the same for every attempt, see MessageID), TimestampHeader the attempt's
-// Unix time in seconds and SignatureHeader "v1," followed by the base64 of
-// HMAC-SHA256(key, id + "." + timestamp + "." + body) (spec, "Signature
-// scheme"). Receivers check them with a Standard Webhooks library.
-const (
-	IDHeader        = "webhook-id"
-	TimestampHeader = "webhook-timestamp"
-	SignatureHeader = "webhook-signature"
-)
-
-// SecretPrefix starts a Standard Webhooks symmetric secret: "whsec_" and the
-// base64 of 24 to 64 random bytes (spec, "Signature scheme" table: "Random.
-// Between 24 bytes (192 bits) and 64 bytes (512 bits)", "base64 encoded,
-// prefixed with whsec_").
-const SecretPrefix = "whsec_"
-
-// Secret key lengths the specification allows.
-const (
-	MinSecretBytes = 24
-	MaxSecretBytes = 64
-)
-
-// ParseSecret decodes a "whsec_<base64>" secret into its key. The error
-// never contains the secret.
-func ParseSecret(s string) ([]byte, error) {
-	rest, ok := strings.CutPrefix(s, SecretPrefix)
-	if !ok {
-		return nil, fmt.Errorf("not in the Standard Webhooks format %s<base64 of %d-%d random bytes>", SecretPrefix, MinSecretBytes, MaxSecretBytes)
-	}
-	key, err := base64.StdEncoding.DecodeString(rest)
-	if err != nil {
-		return nil, fmt.Errorf("the part after %s is not standard base64", SecretPrefix)
-	}
-	if len(key) < MinSecretBytes || len(key) > MaxSecretBytes {
-		return nil, fmt.Errorf("the key after %s is %d bytes, want %d to %d", SecretPrefix, len(key), MinSecretBytes, MaxSecretBytes)
-	}
-	return key, nil
-}
 
 // Notification is the JSON body of a webhook call. Receivers should treat
 // (bucket, key, etag) as the delivery's identity: a crash between sending
@@ -82,8 +38,8 @@ type Notification struct {
 // MessageID is the webhook-id of the notification for one object version:
 // "msg_" and the hex of the first 16 bytes of SHA-256 over bucket, key and
 // ETag. Every attempt, an FC retry and the sweep send the same id for the
-// same version, so a receiver de-duplicates on it (spec, "Webhook metadata").
-// It never contains "." (spec, "Signature scheme").
+// same version, so a receiver de-duplicates on it (Standard Webhooks spec,
+// "Webhook metadata"). It never contains "." (spec, "Signature scheme").
 func MessageID(bucket, key, etag string) string {
 	h := sha256.New()
 	for _, s := range []string{bucket, key, etag} {
@@ -93,23 +49,10 @@ func MessageID(bucket, key, etag string) string {
 	return "msg_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
-// Sign returns the webhook-signature value for a message id, the attempt's
-// Unix time ts and the exact body: "v1," + base64(HMAC-SHA256(key,
-// id.ts.body)).
-func Sign(key []byte, id string, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(id))
-	m.Write([]byte{'.'})
-	m.Write([]byte(strconv.FormatInt(ts, 10)))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return "v1," + base64.StdEncoding.EncodeToString(m.Sum(nil))
-}
-
 // Notifier posts signed notifications.
 type Notifier struct {
 	URL      string
-	Secret   string           // "whsec_<base64>", see ParseSecret
+	Secret   string           // "whsec_<base64>", see stdwebhook.ParseSecret
 	Client   *http.Client     // nil: http.DefaultClient semantics with Timeout per attempt
 	Timeout  time.Duration    // per attempt; default 5 s
 	Attempts int              // default 3
@@ -126,7 +69,7 @@ func (w *Notifier) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)
 	}
-	key, err := ParseSecret(w.Secret)
+	key, err := stdwebhook.ParseSecret(w.Secret)
 	if err != nil {
 		return fmt.Errorf("webhook: secret: %w", err)
 	}
@@ -173,10 +116,8 @@ func (w *Notifier) post(ctx context.Context, key []byte, id string, body []byte)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ossupload-verify")
 	// The timestamp is the attempt's, the id the event's (spec, "Webhook
-	// metadata"). HTTP header names are case-insensitive.
-	req.Header.Set(IDHeader, id)
-	req.Header.Set(TimestampHeader, strconv.FormatInt(ts, 10))
-	req.Header.Set(SignatureHeader, Sign(key, id, ts, body))
+	// metadata").
+	stdwebhook.SetHeaders(req.Header, key, id, ts, body)
 	client := w.Client
 	if client == nil {
 		client = http.DefaultClient
