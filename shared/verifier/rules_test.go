@@ -214,6 +214,11 @@ func TestAttackClasses(t *testing.T) {
 		{".js key", rules, "uploads/u1/a.js", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
 		{".mjs key", rules, "uploads/u1/a.mjs", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
 		{".xml key", rules, "uploads/u1/a.xml", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".html. key (trailing dot)", rules, "uploads/u1/a.html.", ObjectInfo{ContentType: "image/png"}, pngThenHTML, ReasonTypeNotAllowed},
+		{".html key with trailing spaces and dots", rules, "uploads/u1/a.html . .", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{".svg. key", rules, "uploads/u1/a.svg.", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{".exe. key holding a png", rules, "uploads/u1/a.exe.", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{"x.html.png holding a png", rules, "uploads/u1/x.html.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
 		{"html allowed by name", withHTML, "uploads/u1/page.html", ObjectInfo{ContentType: "text/html"}, htmlBody, ""},
 		{"svg allowed by name", withHTML, "uploads/u1/a.svg", ObjectInfo{ContentType: "image/svg+xml"}, svg, ""},
 
@@ -232,6 +237,14 @@ func TestAttackClasses(t *testing.T) {
 		{"disposition inline", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: "inline"}, pngHead, ReasonUnsafeHeader},
 		{"disposition garbage", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a`}, pngHead, ReasonUnsafeHeader},
 		{"disposition attachment", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a.png"`}, pngHead, ""},
+		// The name a download is saved under claims a type as the key does.
+		{"attachment named .html", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html"`}, pngThenHTML, ReasonTypeNotAllowed},
+		{"ATTACHMENT named .HTM, unquoted", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `ATTACHMENT; FILENAME=x.HTM`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .svg in filename*", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename*=UTF-8''x.svg`}, pngHead, ReasonTypeNotAllowed},
+		{"plain filename .html hidden behind filename*", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html"; filename*=UTF-8''a.png`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .html behind a path", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="..\\dir\\x.html"`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .exe", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.exe"`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .html. with a trailing dot", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html."`}, pngHead, ReasonTypeNotAllowed},
 
 		// Object type and storage class.
 		{"symlink", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ObjectType: "Symlink"}, pngHead, ReasonNotPlainObject},
