@@ -166,8 +166,10 @@ func downloadTypes(info ObjectInfo) []string {
 // UTF-8 (OSS keys are UTF-8), control characters (C0, DEL, C1: NUL, newline,
 // escape sequences break logs, URLs and file systems downstream) and the
 // bidirectional controls that make a name display differently from what it
-// is ("invoice\u202Egpj.exe"). Keys made by the sign function never hold
-// any of these; an STS upload can.
+// is ("invoice\u202Egpj.exe"), and the backslash, which Windows tools read
+// as a path separator (`uploads/u/..\..\x` copied to a Windows disk
+// climbs out of its folder; OSS only refuses a leading one). Keys made by
+// the sign function never hold any of these; an STS upload can.
 func keyProblem(key string) string {
 	if !utf8.ValidString(key) {
 		return "key is not valid UTF-8"
@@ -176,6 +178,8 @@ func keyProblem(key string) string {
 		switch {
 		case unicode.IsControl(c):
 			return "key holds a control character"
+		case c == '\\':
+			return "key holds a backslash"
 		case c == 0x061C, c == 0x200E, c == 0x200F, 0x202A <= c && c <= 0x202E, 0x2066 <= c && c <= 0x2069:
 			return "key holds a bidirectional control character"
 		}

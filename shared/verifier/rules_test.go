@@ -264,6 +264,9 @@ func TestAttackClasses(t *testing.T) {
 		{"arabic letter mark in key", rules, "uploads/u1/a\u061c.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"bidi isolate in key", rules, "uploads/u1/a\u2066.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"invalid UTF-8 key", rules, "uploads/u1/a\xff.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"backslash in key", rules, `uploads/u1/..\..\u2\a.png`, ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"dot-dot segment in key", rules, "uploads/u1/../u2/a.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonOutsidePrefix},
+		{"empty segment in key", rules, "uploads/u1//a.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonOutsidePrefix},
 		{"non-ASCII key", rules, "uploads/u1/照片.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
 	}
 	for _, tc := range cases {
