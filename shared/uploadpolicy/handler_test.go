@@ -121,6 +121,12 @@ func TestBadInputs(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer "+good)
 			return r
 		}, 400, "invalid_request"},
+		{"GET contentType twice", func(t *testing.T) *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/?filename=a.png&contentType=image/png&contentType=text/html", nil)
+			r.Header.Set("Authorization", "Bearer "+good)
+			return r
+		}, 400, "invalid_request"},
+		{"contentType twice, in another case", withBody(good, `{"filename":"a.png","contentType":"image/png","ContentType":"text/html","size":100}`), 400, "invalid_request"},
 		{"GET traversal", func(t *testing.T) *http.Request {
 			r := httptest.NewRequest(http.MethodGet, "/?filename=..%2Fx.png&contentType=image/png", nil)
 			r.Header.Set("Authorization", "Bearer "+good)

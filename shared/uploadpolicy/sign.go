@@ -164,6 +164,13 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
 	}
 	q := r.URL.Query()
+	// A parameter named twice is refused, as a JSON field named twice is
+	// (httpapi.DecodeJSON): q.Get reads the first, a proxy may read the last.
+	for _, name := range []string{"filename", "contentType", "size"} {
+		if len(q[name]) > 1 {
+			return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "query parameter %q is given more than once", name)
+		}
+	}
 	req.Filename = q.Get("filename")
 	req.ContentType = q.Get("contentType")
 	if s := q.Get("size"); s != "" {
