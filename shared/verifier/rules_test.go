@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/ossupload/ossupload/shared/uploadrules"
@@ -296,6 +297,40 @@ func TestScanTextStreams(t *testing.T) {
 	}
 	if got, err := ScanText(bytes.NewReader(bytes.Repeat([]byte("a<"), 100<<10))); got != "" || err != nil {
 		t.Errorf("plain text with '<': %q, %v", got, err)
+	}
+}
+
+// TestScanTextEventHandlers: a start tag of any name runs script through
+// an event handler attribute, wherever the handler sits in the tag.
+func TestScanTextEventHandlers(t *testing.T) {
+	pad := strings.Repeat(`data-x="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" `, 2000) // 80 KB of attributes
+	cases := []struct {
+		name, text string
+		markup     bool
+	}{
+		{"custom element", `notes <x onmouseover=alert(1)>hover</x>`, true},
+		{"custom element with a dash, quoted", `<my-el tabindex=1 autofocus onfocus="alert(1)">`, true},
+		{"upper case", `<EM ONCLICK=alert(1)>`, true},
+		{"handler after a quoted >", `<q title=">" onclick=alert(1)>`, true},
+		{"handler after a single-quoted value with spaces", `<q title='a b c' onclick=alert(1)>`, true},
+		{"handler after '/'", `<q/onclick=alert(1)>`, true},
+		{"spaces around =", "<q onclick \n= alert(1)>", true},
+		{"handler after 80 KB of attributes", "<q " + pad + "onclick=alert(1)>", true},
+		{"handler after 80 KB inside a tag starting in prose", strings.Repeat("word ", 100) + "<q " + pad + "onclick=alert(1)>", true},
+		{"prose comparing", "if x<y then on=1 and z>w", false},
+		{"handler-like text inside a quoted value", `<q title="onclick=alert(1)">`, false},
+		{"after the tag ended", `<q title=x> onclick=alert(1)`, false},
+		{"attribute named on", `<q on=1>`, false},
+		{"a long tag name without attributes", strings.Repeat("a<", 50<<10), false},
+		{"an unclosed tag to the end", `<q title="never closed onclick=alert(1)`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ScanText(strings.NewReader(tc.text))
+			if err != nil || (got != "") != tc.markup {
+				t.Errorf("ScanText = %q, %v; want markup %v", got, err, tc.markup)
+			}
+		})
 	}
 }
 

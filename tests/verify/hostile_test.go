@@ -105,6 +105,9 @@ func TestHostileUploads(t *testing.T) {
 		{"type", "double extension x.html.png holding a PNG", put(u+"t19.html.png", png, ct("image/png")), "", "in place", ""},
 		{"type", "multipart: initiate stores text/html, declares image/png", multipart(u+"t20.png", pngHTML, ct("text/html"), aoss.Meta("declared-type", "image/png")), "", "quarantined", "type-mismatch"},
 		{"type", "multipart: initiate says image/png, parts are HTML", multipart(u+"t21.png", html, ct("image/png"), aoss.Meta("declared-type", "image/png")), "", "quarantined", "type-mismatch"},
+		{"type", "hole: a custom element with an event handler after 4 KiB of text", put(u+"t23.txt",
+			[]byte(strings.Repeat("plain notes, nothing else\n", 160)+`<x-note onmouseover="alert(document.domain)">hover</x-note>`), ct("text/plain")), "", "quarantined", "active-content"},
+		{"type", "text comparing values (x<y, on=1)", put(u+"t24.txt", []byte("if x<y then on=1\nand z>w\n"), ct("text/plain")), "", "in place", ""},
 		{"type", "multipart: text/plain with HTML", multipart(u+"t22.txt", html, ct("text/plain"), aoss.Meta("declared-type", "text/plain")), "", "quarantined", "type-not-allowed"},
 
 		// Headers that change how the object is served.
