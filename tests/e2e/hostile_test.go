@@ -1,16 +1,22 @@
 package e2e
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"io"
+	"mime/multipart"
 	"net/http"
+	"net/textproto"
 	"net/url"
 	"os"
 	"path/filepath"
+	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 	"github.com/golang-jwt/jwt/v5"
 )
 
@@ -155,4 +161,147 @@ func TestHostileAPICalls(t *testing.T) {
 			t.Fatalf("the listed origin %s is refused", listed)
 		}
 	})
+}
+
+// TestHostileForms tampers with a signed PostObject form in ways other
+// than adding a field (form_pins_test adds one): a pinned field replaced
+// or removed, a field after the file, the file part's own type, a second
+// file. Each must be refused, or store exactly what was signed.
+func TestHostileForms(t *testing.T) {
+	s := startStack(t, "")
+	client, err := oss.New(s.OSS, s.AccessKeyID, s.AccessKeySecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bucket, err := client.Bucket(s.Bucket)
+	if err != nil {
+		t.Fatal(err)
+	}
+	png := realPNG(t)
+	html := []byte("<html><script>alert(document.domain)</script></html>")
+	type part = struct{ name, value string }
+	rows := []struct {
+		name   string
+		fields func(signed map[string]string) []part // the form's fields, in order, before the file
+		after  []part                                // fields after the file
+		file   []byte
+		ftype  string // the file part's Content-Type
+		second bool   // a second file part holding HTML
+		stored bool   // true: accepted (then it must be what was signed)
+	}{
+		{"the form as signed", nil, nil, png, "image/png", false, true},
+		{"Content-Type replaced by text/html", replace("Content-Type", "text/html"), nil, html, "text/html", false, false},
+		{"Content-Type removed, the file part says text/html", without("Content-Type"), nil, html, "text/html", false, false},
+		{"x-oss-content-type removed", without("x-oss-content-type"), nil, png, "text/html", false, false},
+		{"x-oss-meta-declared-type replaced", replace("x-oss-meta-declared-type", "text/html"), nil, png, "image/png", false, false},
+		{"x-oss-forbid-overwrite removed", without("x-oss-forbid-overwrite"), nil, png, "image/png", false, false},
+		{"key replaced by another user's", replace("key", "uploads/other/x.png"), nil, png, "image/png", false, false},
+		{"key replaced by another own key", replace("key", "uploads/"+s.User+"/x.html"), nil, png, "image/png", false, false},
+		{"x-oss-content-type after the file", nil, []part{{"x-oss-content-type", "text/html"}}, png, "image/png", false, true},
+		{"'Content-Type ' with a trailing space", func(f map[string]string) []part {
+			return append(asParts(f), part{"Content-Type ", "text/html"})
+		}, nil, png, "image/png", false, true},
+		{"a second file part holding HTML", nil, nil, png, "image/png", true, true},
+		{"the file part says text/html", nil, nil, png, "text/html", false, true},
+	}
+	for _, r := range rows {
+		t.Run(r.name, func(t *testing.T) {
+			var signed signResponse
+			if code := callJSON(t, "POST", s.Functions["sign"], s.JWT, map[string]any{"filename": "photo.png", "contentType": "image/png", "size": len(r.file)}, &signed); code != http.StatusOK {
+				t.Fatalf("sign: HTTP %d", code)
+			}
+			fields := asParts(signed.Fields)
+			if r.fields != nil {
+				fields = r.fields(signed.Fields)
+			}
+			var buf bytes.Buffer
+			mw := multipart.NewWriter(&buf)
+			for _, p := range fields {
+				must(t, mw.WriteField(p.name, p.value))
+			}
+			h := textproto.MIMEHeader{}
+			h.Set("Content-Disposition", `form-data; name="file"; filename="photo.png"`)
+			h.Set("Content-Type", r.ftype)
+			fw, err := mw.CreatePart(h)
+			must(t, err)
+			fw.Write(r.file)
+			if r.second {
+				h.Set("Content-Disposition", `form-data; name="file"; filename="page.html"`)
+				h.Set("Content-Type", "text/html")
+				fw, err := mw.CreatePart(h)
+				must(t, err)
+				fw.Write(html)
+			}
+			for _, p := range r.after {
+				must(t, mw.WriteField(p.name, p.value))
+			}
+			must(t, mw.Close())
+			res, err := http.Post(signed.URL, mw.FormDataContentType(), &buf)
+			must(t, err)
+			body, _ := io.ReadAll(res.Body)
+			res.Body.Close()
+			key := signed.Key
+			meta, headErr := bucket.GetObjectDetailedMeta(key)
+			if !r.stored {
+				if res.StatusCode/100 == 2 || headErr == nil {
+					t.Fatalf("HTTP %d %s, object stored: %v; want refused", res.StatusCode, body, headErr == nil)
+				}
+				return
+			}
+			if res.StatusCode/100 != 2 || headErr != nil {
+				t.Fatalf("HTTP %d %s (HEAD %v); want accepted", res.StatusCode, body, headErr)
+			}
+			if ct := meta.Get("Content-Type"); ct != "image/png" || meta.Get("X-Oss-Meta-Declared-Type") != "image/png" {
+				t.Errorf("stored Content-Type %q, declared %q", ct, meta.Get("X-Oss-Meta-Declared-Type"))
+			}
+			if n := meta.Get("Content-Length"); n != strconv.Itoa(len(png)) {
+				t.Errorf("stored %s bytes, want the %d signed", n, len(png))
+			}
+		})
+	}
+}
+
+func must(t *testing.T, err error) {
+	t.Helper()
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// asParts lists signed form fields in a fixed order.
+func asParts(f map[string]string) []struct{ name, value string } {
+	names := make([]string, 0, len(f))
+	for n := range f {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	out := make([]struct{ name, value string }, 0, len(f))
+	for _, n := range names {
+		out = append(out, struct{ name, value string }{n, f[n]})
+	}
+	return out
+}
+
+func replace(name, value string) func(map[string]string) []struct{ name, value string } {
+	return func(f map[string]string) []struct{ name, value string } {
+		out := asParts(f)
+		for i := range out {
+			if out[i].name == name {
+				out[i].value = value
+			}
+		}
+		return out
+	}
+}
+
+func without(name string) func(map[string]string) []struct{ name, value string } {
+	return func(f map[string]string) []struct{ name, value string } {
+		var out []struct{ name, value string }
+		for _, p := range asParts(f) {
+			if p.name != name {
+				out = append(out, p)
+			}
+		}
+		return out
+	}
 }

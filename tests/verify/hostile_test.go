@@ -127,7 +127,6 @@ func TestHostileUploads(t *testing.T) {
 			aoss.ServerSideEncryption("KMS"), aoss.ServerSideEncryptionKeyID("9468da86-3509-4f8d-a61e-6eab1eac1234")), "AccessDenied", "", ""},
 		{"header", "hole: SSE with an unknown algorithm", put(u+"h13.png", png, ct("image/png"), aoss.ServerSideEncryption("ROT13")), "InvalidEncryptionAlgorithmError", "", ""},
 		{"header", "SSE AES256", put(u+"h14.png", png, ct("image/png"), aoss.ServerSideEncryption("AES256")), "", "in place", ""},
-		{"header", "public-read ACL", put(u+"h15.png", png, ct("image/png"), aoss.ObjectACL(aoss.ACLPublicRead)), "", "in place", ""},
 
 		// Metadata and key forgery.
 		{"meta", "x-oss-meta-owner of another user", put(u+"m1.png", png, ct("image/png"), aoss.Meta("owner", "u6")), "", "quarantined", "owner-mismatch"},
