@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -161,6 +162,12 @@ func unavailable() *httpapi.Error {
 
 func decodeSignRequest(r *http.Request, req *signRequest) error {
 	if r.Method == http.MethodPost {
+		// Only JSON: a text/plain or form body is what a cross-site form
+		// sends without a preflight, and no client of this API sends one
+		// (the dev sign-in answers the same way).
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the request as JSON with Content-Type: application/json")
+		}
 		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
 	}
 	q := r.URL.Query()

@@ -144,6 +144,26 @@ func TestHostileAPICalls(t *testing.T) {
 		})
 	}
 
+	// hole: the body sent as a cross-site form sends it (no preflight).
+	for _, ct := range []string{"text/plain;charset=UTF-8", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x"} {
+		t.Run("body/hole: sent as "+ct, func(t *testing.T) {
+			req, err := http.NewRequest("POST", sign+"/", strings.NewReader(okBody))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+good)
+			req.Header.Set("Content-Type", ct)
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			res.Body.Close()
+			if res.StatusCode != http.StatusUnsupportedMediaType {
+				t.Fatalf("HTTP %d, want 415", res.StatusCode)
+			}
+		})
+	}
+
 	// Preflights from origins that are not listed get no CORS answer.
 	listed := s.CORSOrigins[0]
 	for _, origin := range []string{"https://evil.example", "null", listed + ".evil.example", strings.Replace(listed, "http://", "https://", 1)} {
