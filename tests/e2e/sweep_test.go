@@ -16,13 +16,16 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	localstack "github.com/ossupload/ossupload/local/stack"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
-const sweepHookSecret = "whsec-sweep-e2e-0123456789abcdef"
+const sweepHookSecret = "whsec_c3dlZXAtZTJlLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3" // Standard Webhooks format
 
-// hookReceiver records the webhook notifications whose signature verifies.
+// hookReceiver records the webhook notifications the Standard Webhooks
+// library verifies.
 type hookReceiver struct {
 	mu  sync.Mutex
 	got map[string][]verifier.Notification
@@ -35,7 +38,7 @@ func newHookReceiver(t *testing.T) (*hookReceiver, string) {
 		body, _ := io.ReadAll(r.Body)
 		h.mu.Lock()
 		defer h.mu.Unlock()
-		if verifier.Verify([]byte(sweepHookSecret), r.Header.Get(verifier.TimestampHeader), r.Header.Get(verifier.SignatureHeader), body, time.Now(), 5*time.Minute) != nil {
+		if wh, err := standardwebhooks.NewWebhook(sweepHookSecret); err != nil || wh.Verify(body, r.Header) != nil {
 			h.bad++
 			w.WriteHeader(http.StatusUnauthorized)
 			return
