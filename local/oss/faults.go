@@ -202,6 +202,10 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			f.admin(w, r)
 			return
 		}
+		if sp, ok := h.(sparsePutter); ok && bucket+"/"+key == strings.TrimPrefix(sparsePath, "/") {
+			serveSparse(sp, w, r)
+			return
+		}
 		ft, ok := f.match(operation(r, key), key)
 		if !ok {
 			h.ServeHTTP(w, r)
@@ -249,6 +253,39 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			writeError(w, r, id, e)
 		}
 	})
+}
+
+// sparsePath takes test-only sparse objects (POST, a SparseObject as
+// JSON): a multi-GiB object without writing gigabytes, see PutSparse.
+const sparsePath = "/_emulator/sparse-object"
+
+type sparsePutter interface {
+	PutSparse(SparseObject) (Object, error)
+}
+
+func serveSparse(sp sparsePutter, w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	var o SparseObject
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		http.Error(w, "sparse object: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	obj, err := sp.PutSparse(o)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		ETag string `json:"etag"`
+		Size int64  `json:"size"`
+	}{obj.ETag, obj.Size})
 }
 
 // faultJSON is a Fault on the admin endpoint, with the delay as text.
