@@ -312,6 +312,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Bucket: bucket, Region: Region, MintToken: mint,
 	})
 
+	s.OSSFaults.SetKiller(s.runtime.Kill) // the "kill" fault: crash the calling function mid-invocation
 	s.serve(ossL, s.watchDataDir(cfg.DataDir, s.OSSFaults.Wrap(ossSrv)))
 	s.serve(stsL, s.watchDataDir(cfg.DataDir, s.STSFaults.Wrap(sts.New(store, time.Now))))
 	s.serve(webL, page)
