@@ -44,7 +44,7 @@ func main() {
 		Logger:           logger,
 	}
 	if cfg.WebhookURL != "" {
-		v.Notifier = &verifier.Notifier{URL: cfg.WebhookURL, Secret: []byte(cfg.WebhookSecret), Timeout: cfg.WebhookTimeout}
+		v.Notifier = &verifier.Notifier{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret, Timeout: cfg.WebhookTimeout}
 	}
 	stateKey, stateErr := verifier.SweepStateKey(cfg.Rules.Prefix, cfg.QuarantinePrefix)
 	sweeper := &verifier.Sweeper{Verifier: v, List: store, StateKey: stateKey, MinAge: minAge}

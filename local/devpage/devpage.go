@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"mime"
+	"net"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -129,7 +130,23 @@ func sameOrigin(r *http.Request) bool {
 	if r.TLS != nil {
 		scheme = "https://"
 	}
-	return len(origins) == 1 && origins[0] != "" && strings.EqualFold(origins[0], scheme+r.Host)
+	return len(origins) == 1 && origins[0] != "" && strings.EqualFold(origins[0], scheme+r.Host) && notRebound(r.Host)
+}
+
+// notRebound reports whether a browser that sent Host can only have
+// reached this server by its own address: an IP literal, or localhost
+// (which browsers resolve to loopback themselves, WHATWG URL/Fetch
+// "localhost" and RFC 6761 §6.3). A page on any other name can make that
+// name resolve to 127.0.0.1 (DNS rebinding); it is then "same-origin" with
+// itself, Origin and Host agree, and it could read a token minted for any
+// user.
+func notRebound(host string) bool {
+	h, _, err := net.SplitHostPort(host)
+	if err != nil {
+		h = host
+	}
+	h = strings.TrimSuffix(strings.ToLower(strings.Trim(h, "[]")), ".")
+	return net.ParseIP(h) != nil || h == "localhost" || strings.HasSuffix(h, ".localhost")
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

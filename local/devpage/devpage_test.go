@@ -159,6 +159,7 @@ func signRequestBlock(t *testing.T, name, text string) string {
 func TestTokenOnlyForSameOriginJSON(t *testing.T) {
 	srv, _ := newTestPage(t)
 	self := srv.URL // http://127.0.0.1:<port>
+	port := self[strings.LastIndex(self, ":"):]
 	tests := []struct {
 		name        string
 		contentType string
@@ -179,6 +180,9 @@ func TestTokenOnlyForSameOriginJSON(t *testing.T) {
 		{"same origin but text/plain", "text/plain", map[string]string{"Origin": self, "Sec-Fetch-Site": "same-origin"}, 415, "unsupported_media_type"},
 		{"same origin but a form encoding", "application/x-www-form-urlencoded", map[string]string{"Origin": self}, 415, "unsupported_media_type"},
 		{"no Content-Type", "", nil, 415, "unsupported_media_type"},
+		{"DNS rebinding: a page on another name resolved to loopback", "application/json", map[string]string{"Host": "rebind.example" + port, "Origin": "http://rebind.example" + port, "Sec-Fetch-Site": "same-origin"}, 403, "forbidden"},
+		{"DNS rebinding without Sec-Fetch-Site", "application/json", map[string]string{"Host": "rebind.example" + port, "Origin": "http://rebind.example" + port}, 403, "forbidden"},
+		{"the page opened as localhost", "application/json", map[string]string{"Host": "localhost" + port, "Origin": "http://localhost" + port, "Sec-Fetch-Site": "same-origin"}, 200, ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -191,6 +195,9 @@ func TestTokenOnlyForSameOriginJSON(t *testing.T) {
 			}
 			for k, v := range tt.headers {
 				req.Header.Set(k, v)
+			}
+			if h := tt.headers["Host"]; h != "" {
+				req.Host = h
 			}
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {

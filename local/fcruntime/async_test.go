@@ -5,6 +5,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -120,5 +121,52 @@ func TestCloseCancelsAsyncRetries(t *testing.T) {
 	rt.Close()                         // must not wait that hour
 	if r := waitAsync(t, done); !errors.Is(r.Err, ErrClosed) || r.Attempts != 1 {
 		t.Errorf("got %+v", r)
+	}
+}
+
+// An event is retried only while it is younger than the function's
+// MaxAsyncEventAge: here the clock moves a minute per back-off, so with a
+// 90 s age the second retry would start 120 s after the event was accepted
+// and is not made, although MaxAsyncRetries allows five.
+func TestAsyncStopsRetryingExpiredEvents(t *testing.T) {
+	var offset atomic.Int64 // nanoseconds the clock is ahead of time.Now
+	clock := func() time.Time { return time.Now().Add(time.Duration(offset.Load())) }
+	done := make(chan AsyncResult, 1)
+	fn := testFunction("stale")
+	fn.MaxAsyncRetries = 5
+	fn.MaxAsyncEventAge = 90 * time.Second
+	rt, out := newRuntime(t, Config{
+		Now:       clock,
+		AsyncDone: func(r AsyncResult) { done <- r },
+		AsyncBackoff: func(int) time.Duration {
+			offset.Add(int64(time.Minute))
+			return 10 * time.Millisecond
+		},
+	}, fn)
+	record := filepath.Join(t.TempDir(), "seen")
+	if _, err := rt.InvokeAsync("stale", []byte(`{"action":"error","record":"`+record+`"}`)); err != nil {
+		t.Fatal(err)
+	}
+	r := waitAsync(t, done)
+	if r.Attempts != 2 || !r.Expired || r.Err == nil {
+		t.Errorf("got %+v, want 2 attempts, then expired with the last error", r)
+	}
+	if b, _ := os.ReadFile(record); string(b) != "0\n1\n" {
+		t.Errorf("retry counts %q, want 0 1", b)
+	}
+	if !out.waitFor("async event older than its maximum age") {
+		t.Errorf("expiry not logged:\n%s", out)
+	}
+
+	// Unset, the age is FC's default of a day: all five retries are made.
+	fn.Name, fn.MaxAsyncEventAge = "fresh", 0
+	if err := rt.Add(fn); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rt.InvokeAsync("fresh", []byte(`{"action":"error"}`)); err != nil {
+		t.Fatal(err)
+	}
+	if r := waitAsync(t, done); r.Attempts != 6 || r.Expired {
+		t.Errorf("default age: got %+v, want 6 attempts", r)
 	}
 }

@@ -26,6 +26,12 @@ type Function struct {
 	// MaxAsyncRetries bounds the retries of a failed asynchronous
 	// invocation. 0 means FC's default of 3; negative means none.
 	MaxAsyncRetries int
+	// MaxAsyncEventAge (maxAsyncEventAgeInSeconds) is how long after it was
+	// accepted an asynchronous event may still be retried; an older one is
+	// not retried again. 0 means FC's default of 86400 s (FC 3.0
+	// PutAsyncInvokeConfigInput: valid 1-604800, default 86400,
+	// https://www.alibabacloud.com/help/en/functioncompute/api-fc-2023-03-30-struct-putasyncinvokeconfiginput).
+	MaxAsyncEventAge time.Duration
 }
 
 // Credentials are a role's temporary credentials. String and GoString
@@ -50,6 +56,7 @@ const (
 	defaultMemoryMB = 128
 	defaultHandler  = "main"
 	defaultRetries  = 3
+	defaultEventAge = 86400 * time.Second
 )
 
 func (f Function) withDefaults() Function {
@@ -61,6 +68,9 @@ func (f Function) withDefaults() Function {
 	}
 	if f.Handler == "" {
 		f.Handler = defaultHandler
+	}
+	if f.MaxAsyncEventAge <= 0 {
+		f.MaxAsyncEventAge = defaultEventAge
 	}
 	switch {
 	case f.MaxAsyncRetries == 0:

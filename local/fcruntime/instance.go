@@ -124,6 +124,7 @@ type process struct {
 	stderr   *linePrefixer
 	timedOut bool // killed by the runtime for a deadline overrun (guarded by mu)
 	servedOK bool // answered at least one invocation (guarded by mu)
+	killed   bool // killed on purpose by Runtime.Kill (guarded by mu)
 
 	mu       sync.Mutex
 	inflight *invocation
@@ -395,8 +396,13 @@ func (in *instance) run(v *invocation) {
 		v.finish(nil, &InvocationError{Type: TypeTimeout, RequestID: v.id,
 			Message: fmt.Sprintf("Function timed out after %d seconds", in.fn.timeoutSeconds())})
 	case <-p.exited:
-		v.finish(nil, &InvocationError{Type: TypeUnhandled, ErrorType: "InstanceExited", RequestID: v.id,
-			Message: fmt.Sprintf("function instance exited unexpectedly (%v)", p.exitErr)})
+		msg := fmt.Sprintf("function instance exited unexpectedly (%v)", p.exitErr)
+		p.mu.Lock()
+		if p.killed {
+			msg = "Process exited unexpectedly before completing request (killed by the runtime, as FC kills an instance out of memory)"
+		}
+		p.mu.Unlock()
+		v.finish(nil, &InvocationError{Type: TypeUnhandled, ErrorType: "InstanceExited", RequestID: v.id, Message: msg})
 	case <-in.rt.closed:
 		v.finish(nil, ErrClosed)
 	}

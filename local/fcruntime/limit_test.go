@@ -7,13 +7,16 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestHTTPTriggerRefusesBodyOverFCLimit: a body over 32 MB never reaches
 // the function; FC answers 400 EntityTooLarge. Announced by Content-Length
 // it is refused unread; sent chunked, once the limit is crossed.
 func TestHTTPTriggerRefusesBodyOverFCLimit(t *testing.T) {
-	rt, _ := newRuntime(t, Config{}, testFunction("web"))
+	fn := testFunction("web")
+	fn.Timeout = 30 * time.Second // the 1 MiB case below must not race a busy machine's cold start
+	rt, _ := newRuntime(t, Config{}, fn)
 	srv := httptest.NewServer(rt.HTTPTrigger("web"))
 	defer srv.Close()
 	for _, chunked := range []bool{false, true} {

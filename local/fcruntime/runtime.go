@@ -56,9 +56,12 @@ type Config struct {
 type AsyncResult struct {
 	Function  string
 	RequestID string
-	Attempts  int    // 1 + retries made
-	Err       error  // nil on success
-	Event     []byte // the invocation's payload (for a failure destination)
+	Attempts  int   // 1 + retries made
+	Err       error // nil on success
+	// Expired: retries stopped because the event outlived the function's
+	// MaxAsyncEventAge (Err is the last attempt's error).
+	Expired bool
+	Event   []byte // the invocation's payload (for a failure destination)
 }
 
 // Runtime runs functions. Its methods are safe for concurrent use.

@@ -38,6 +38,11 @@ const (
 	FaultSlow = "slow"
 	// FaultDrop closes the connection without an answer.
 	FaultDrop = "drop"
+	// FaultKill kills the process of Function (a function of the local
+	// FC runtime, the caller) while it waits for this answer, as FC kills
+	// an instance out of memory, then drops the connection. It needs a
+	// killer (SetKiller), which the local stack sets.
+	FaultKill = "kill"
 )
 
 // Fault is one injected failure.
@@ -55,7 +60,9 @@ type Fault struct {
 	// "" matches all. PostObject names its key inside the form, so only ""
 	// and "*" match it.
 	Key    string `json:"key,omitempty"`
-	Action string `json:"action,omitempty"` // FaultError (default), FaultSlow or FaultDrop
+	Action string `json:"action,omitempty"` // FaultError (default), FaultSlow, FaultDrop or FaultKill
+	// Function names the function whose process FaultKill kills.
+	Function string `json:"function,omitempty"`
 	// Status is 503 (default) or 500, for FaultError.
 	Status int `json:"status,omitempty"`
 	// Delay is the wait of FaultSlow (default one minute). JSON: a Go
@@ -78,6 +85,15 @@ type Faults struct {
 	mu     sync.Mutex
 	active []*activeFault
 	hits   int
+	kill   func(function string) error
+}
+
+// SetKiller sets what FaultKill calls to kill a function's process; it
+// returns once the process is gone.
+func (f *Faults) SetKiller(kill func(function string) error) {
+	f.mu.Lock()
+	f.kill = kill
+	f.mu.Unlock()
 }
 
 type activeFault struct {
@@ -91,8 +107,18 @@ func (f *Faults) Add(ft Fault) error {
 	case "":
 		ft.Action = FaultError
 	case FaultError, FaultSlow, FaultDrop:
+	case FaultKill:
+		f.mu.Lock()
+		noKiller := f.kill == nil
+		f.mu.Unlock()
+		if ft.Function == "" {
+			return fmt.Errorf("fault action kill needs the function whose process to kill")
+		}
+		if noKiller {
+			return fmt.Errorf("fault action kill needs a function runtime (the local stack)")
+		}
 	default:
-		return fmt.Errorf("unknown fault action %q (want error, slow or drop)", ft.Action)
+		return fmt.Errorf("unknown fault action %q (want error, slow, drop or kill)", ft.Action)
 	}
 	if ft.Action == FaultError {
 		switch ft.Status {
@@ -176,6 +202,10 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			f.admin(w, r)
 			return
 		}
+		if sp, ok := h.(sparsePutter); ok && bucket+"/"+key == strings.TrimPrefix(sparsePath, "/") {
+			serveSparse(sp, w, r)
+			return
+		}
 		ft, ok := f.match(operation(r, key), key)
 		if !ok {
 			h.ServeHTTP(w, r)
@@ -190,7 +220,20 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 				h.ServeHTTP(w, r)
 			case <-r.Context().Done():
 			}
-		case FaultDrop:
+		case FaultKill, FaultDrop:
+			if ft.Action == FaultKill {
+				f.mu.Lock()
+				kill := f.kill
+				f.mu.Unlock()
+				if err := kill(ft.Function); err != nil {
+					// Nothing of that function was running: the caller is
+					// someone else, who gets an OSS InternalError instead.
+					id := newRequestID()
+					w.Header().Set("x-oss-request-id", id)
+					writeError(w, r, id, errInternal())
+					return
+				}
+			}
 			if hj, ok := w.(http.Hijacker); ok {
 				if conn, _, err := hj.Hijack(); err == nil {
 					conn.Close()
@@ -210,6 +253,39 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			writeError(w, r, id, e)
 		}
 	})
+}
+
+// sparsePath takes test-only sparse objects (POST, a SparseObject as
+// JSON): a multi-GiB object without writing gigabytes, see PutSparse.
+const sparsePath = "/_emulator/sparse-object"
+
+type sparsePutter interface {
+	PutSparse(SparseObject) (Object, error)
+}
+
+func serveSparse(sp sparsePutter, w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodPost {
+		w.Header().Set("Allow", "POST")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	var o SparseObject
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&o); err != nil {
+		http.Error(w, "sparse object: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	obj, err := sp.PutSparse(o)
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(struct {
+		ETag string `json:"etag"`
+		Size int64  `json:"size"`
+	}{obj.ETag, obj.Size})
 }
 
 // faultJSON is a Fault on the admin endpoint, with the delay as text.

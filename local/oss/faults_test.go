@@ -142,3 +142,33 @@ func TestFaultAdminEndpoint(t *testing.T) {
 		t.Errorf("after DELETE: %v, hits %d", err, f.Hits())
 	}
 }
+
+// TestFaultKill: the kill action calls the killer with the named function
+// before the caller gets any answer (its connection is dropped, the object
+// untouched); it refuses to arm without a killer or a function.
+func TestFaultKill(t *testing.T) {
+	_, f, b := faultEnv(t)
+	if err := f.Add(oss.Fault{Op: "CopyObject", Action: oss.FaultKill, Function: "verify"}); err == nil {
+		t.Fatal("kill armed without a killer")
+	}
+	var killed []string
+	f.SetKiller(func(fn string) error { killed = append(killed, fn); return nil })
+	if err := f.Add(oss.Fault{Op: "CopyObject", Action: oss.FaultKill}); err == nil {
+		t.Fatal("kill armed without a function")
+	}
+	if err := f.Add(oss.Fault{Op: "CopyObject", Key: "quarantine/*/*", Action: oss.FaultKill, Function: "verify", Times: 1}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.CopyObject("uploads/alice/a.png", "quarantine/alice/a.png"); err == nil {
+		t.Fatal("the killed call got an answer")
+	}
+	if len(killed) != 1 || killed[0] != "verify" {
+		t.Fatalf("killer calls %v, want [verify]", killed)
+	}
+	if ok, err := b.IsObjectExist("quarantine/alice/a.png"); err != nil || ok {
+		t.Fatalf("the killed copy happened: %v %v", ok, err)
+	}
+	if _, err := b.CopyObject("uploads/alice/a.png", "quarantine/alice/a.png"); err != nil {
+		t.Fatalf("after Times: %v", err)
+	}
+}

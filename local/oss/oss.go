@@ -224,6 +224,9 @@ func (s *Server) serve(w http.ResponseWriter, rq *request) error {
 		if err := refusePublicACL(r.Header, b); err != nil {
 			return err
 		}
+		if err := s.checkSSE(rq); err != nil {
+			return err
+		}
 	}
 	q := r.URL.Query()
 	if err := unemulatedHeaders(r.Header); err != nil {

@@ -17,7 +17,8 @@ import (
 
 // destinations models the failure destination of asynchronous invocations
 // (s.yaml asyncInvokeConfig.destinationConfig.onFailure): when an invocation
-// fails after its last retry, the record FC would send is appended, one JSON
+// fails after its last retry, or fails and is too old to be retried again
+// (maxAsyncEventAgeInSeconds), the record FC would send is appended, one JSON
 // line, to <data>/destinations/<queue>.jsonl. FC sends no destination record
 // for timer-triggered invocations ("Destinations for asynchronous
 // invocations": https://www.alibabacloud.com/help/en/fc/user-guide/result-callback;
@@ -95,7 +96,7 @@ func (d *destinations) done(r fcruntime.AsyncResult) {
 		d.log.Error("failure destination not written", "destination", arn, "requestId", r.RequestID, "error", err.Error())
 		return
 	}
-	d.log.Warn("async invocation failed for good; sent to its failure destination", "function", r.Function, "destination", arn, "requestId", r.RequestID, "attempts", r.Attempts)
+	d.log.Warn("async invocation failed for good; sent to its failure destination", "function", r.Function, "destination", arn, "requestId", r.RequestID, "attempts", r.Attempts, "expired", r.Expired)
 }
 
 // isTimerEvent: {"triggerTime", "triggerName", ...} without "events".

@@ -262,19 +262,9 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		if _, err := os.Stat(bin); err != nil {
 			return nil, fmt.Errorf("function %s: %s is missing: build the functions for this machine first (make build-host)", fn.ID, bin)
 		}
-		timeout := time.Duration(fn.TimeoutSec) * time.Second
-		retries := 0 // FC's default
-		if r := fn.Async.MaxRetries; r != nil {
-			retries = *r
-			if retries == 0 {
-				retries = -1 // none
-			}
-		}
-		if err := s.runtime.Add(fcruntime.Function{
-			Name: fn.Name, Binary: bin, Env: fn.Env, Timeout: timeout, MemoryMB: fn.MemoryMB, Handler: fn.Handler,
-			Region: Region, AccountID: iam.AccountID, MaxAsyncRetries: retries,
-			Credentials: roleCredentials(store, fcCaller, fn.Role, "fc-"+fn.ID),
-		}); err != nil {
+		rf := runtimeFunction(fn, bin)
+		rf.Credentials = roleCredentials(store, fcCaller, fn.Role, "fc-"+fn.ID)
+		if err := s.runtime.Add(rf); err != nil {
 			return nil, fmt.Errorf("function %s: %w", fn.ID, err)
 		}
 		dest.set(fn.Name, fn.Async.OnFailure)
@@ -322,6 +312,7 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		Bucket: bucket, Region: Region, MintToken: mint,
 	})
 
+	s.OSSFaults.SetKiller(s.runtime.Kill) // the "kill" fault: crash the calling function mid-invocation
 	s.serve(ossL, s.watchDataDir(cfg.DataDir, s.OSSFaults.Wrap(ossSrv)))
 	s.serve(stsL, s.watchDataDir(cfg.DataDir, s.STSFaults.Wrap(sts.New(store, time.Now))))
 	s.serve(webL, page)
@@ -374,6 +365,26 @@ func (s *Stack) Close() {
 		_ = s.runtime.Close()
 	}
 	s.removeEnvFile()
+}
+
+// runtimeFunction is fn as the FC runtime runs it from bin (without its
+// role's credentials). s.yaml's asyncInvokeConfig: maxAsyncRetryAttempts
+// unset is FC's default (0 for the runtime), 0 is no retry (negative for
+// the runtime); maxAsyncEventAgeInSeconds unset (0) is FC's default, also 0
+// for the runtime.
+func runtimeFunction(fn sdevs.Function, bin string) fcruntime.Function {
+	retries := 0
+	if fn.Async.MaxRetries != nil {
+		retries = *fn.Async.MaxRetries
+		if retries == 0 {
+			retries = -1
+		}
+	}
+	return fcruntime.Function{
+		Name: fn.Name, Binary: bin, Env: fn.Env, Timeout: time.Duration(fn.TimeoutSec) * time.Second,
+		MemoryMB: fn.MemoryMB, Handler: fn.Handler, Region: Region, AccountID: iam.AccountID,
+		MaxAsyncRetries: retries, MaxAsyncEventAge: time.Duration(fn.Async.MaxEventAge) * time.Second,
+	}
 }
 
 // roleCredentials returns a provider of the role's temporary credentials,

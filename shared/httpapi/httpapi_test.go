@@ -149,6 +149,10 @@ func TestDecodeJSON(t *testing.T) {
 		{"array not object", `[1,2]`, 1024, 400, "invalid_request", "must be a JSON object"},
 		{"too large", `{"filename":"` + strings.Repeat("a", 100) + `"}`, 64, 413, "request_too_large", "64 bytes"},
 		{"exactly max", `{"filename":"abc"}`, int64(len(`{"filename":"abc"}`)), 0, "", ""},
+		{"field twice", `{"filename":"a.png","filename":"x.html"}`, 1024, 400, "invalid_request", `names field "filename" more than once`},
+		{"field twice in another case", `{"filename":"a.png","FileName":"x.html"}`, 1024, 400, "invalid_request", `names field "FileName" more than once`},
+		{"field twice through a long s", "{\"size\":1,\"\u017fize\":2}", 1024, 400, "invalid_request", "more than once"},
+		{"one field in another case", `{"FILENAME":"a.png"}`, 1024, 0, "", ""},
 	}
 	for _, tc := range tests {
 		for _, chunked := range []bool{false, true} {

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"strings"
 	"sync"
+	"unicode"
 )
 
 // Header values every JSON answer carries, assigned as shared slices instead
@@ -73,9 +74,16 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // DecodeJSON decodes the request body into dst strictly: unknown fields,
-// trailing data, an empty body and bodies over maxBytes are refused. Errors
-// are *Error: 413 "request_too_large" or 400 "invalid_request" with a
-// message saying what is wrong.
+// a field named twice (in any letter case), trailing data, an empty body
+// and bodies over maxBytes are refused. Errors are *Error: 413
+// "request_too_large" or 400 "invalid_request" with a message saying what
+// is wrong.
+//
+// A field named twice is refused because JSON parsers disagree on it:
+// encoding/json keeps the last value and matches names without regard to
+// case, while a proxy or a log may read the first ({"contentType":
+// "image/png","ContentType":"text/html"}); RFC 8259 §4 leaves such a
+// document's meaning to each implementation.
 func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
 		return Errorf(http.StatusBadRequest, "invalid_request", "request body is empty; send a JSON object")
@@ -85,7 +93,15 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	}
 	body := http.MaxBytesReader(nil, r.Body, maxBytes)
 	defer body.Close()
-	dec := json.NewDecoder(body)
+	raw, err := io.ReadAll(body)
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return tooLarge(maxBytes)
+		}
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body could not be read")
+	}
+	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, maxBytes)
@@ -93,18 +109,68 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	// Exactly one JSON value: anything but whitespace after it is refused.
 	// Token reads only as far as the next token; at the end of the body it
 	// returns io.EOF.
-	switch _, err := dec.Token(); {
-	case errors.Is(err, io.EOF):
-		return nil
-	case err == nil:
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body must contain a single JSON value; found trailing data")
-	default:
-		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
-			return tooLarge(maxBytes)
-		}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Errorf(http.StatusBadRequest, "invalid_request", "request body must contain a single JSON value; found trailing data")
 	}
+	if name := duplicateName(json.NewDecoder(bytes.NewReader(raw))); name != "" {
+		return Errorf(http.StatusBadRequest, "invalid_request", "request body names field %q more than once", name)
+	}
+	return nil
+}
+
+// duplicateName returns the first object member name that appears twice
+// in the same object of the (valid) JSON value dec reads, compared as
+// encoding/json matches names to fields: by Unicode simple case folding;
+// "" when there is none.
+func duplicateName(dec *json.Decoder) string {
+	tok, err := dec.Token()
+	if err != nil {
+		return ""
+	}
+	switch tok {
+	case json.Delim('{'):
+		seen := map[string]bool{}
+		for dec.More() {
+			k, err := dec.Token()
+			if err != nil {
+				return ""
+			}
+			name, _ := k.(string)
+			f := foldName(name)
+			if seen[f] {
+				return name
+			}
+			seen[f] = true
+			if d := duplicateName(dec); d != "" {
+				return d
+			}
+		}
+		_, _ = dec.Token() // '}'
+	case json.Delim('['):
+		for dec.More() {
+			if d := duplicateName(dec); d != "" {
+				return d
+			}
+		}
+		_, _ = dec.Token() // ']'
+	}
+	return ""
+}
+
+// foldName maps every rune of s to the smallest rune of its simple case
+// folding orbit, so names that bytes.EqualFold (which encoding/json uses to
+// match fields) calls equal map to the same string: "Size", "SIZE" and
+// "\u017Fize" (LATIN SMALL LETTER LONG S) all fold to "Size"'s folding.
+func foldName(s string) string {
+	return strings.Map(func(r rune) rune {
+		m := r
+		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
+			if f < m {
+				m = f
+			}
+		}
+		return m
+	}, s)
 }
 
 func tooLarge(maxBytes int64) *Error {

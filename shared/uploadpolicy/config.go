@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/sweepage"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -41,6 +42,9 @@ type Config struct {
 	// moves rejected uploads; GET /status looks there for a verdict when the
 	// upload itself is gone.
 	QuarantinePrefix string
+	// SweepMinAge (SWEEP_MIN_AGE_SECONDS, read as verify reads it): GET
+	// /status calls an upload without a verdict this old overdue.
+	SweepMinAge time.Duration
 
 	SignatureVersion string        // SIGNATURE_VERSION: "v4" (default) or "v1"
 	PolicyExpiry     time.Duration // POLICY_EXPIRY_SECONDS
@@ -69,6 +73,7 @@ func FromEnv(getenv func(string) string) Config {
 	c.UploadURL = env.URL("OSS_UPLOAD_URL", "https://"+c.Bucket+".oss-"+c.Region+".aliyuncs.com")
 	c.Rules = uploadrules.FromEnv(env)
 	c.QuarantinePrefix = env.String("QUARANTINE_PREFIX", uploadrules.DefaultQuarantinePrefix)
+	c.SweepMinAge = sweepage.FromEnv(env)
 	c.SignatureVersion = env.Enum("SIGNATURE_VERSION", SignatureV4, SignatureV4, SignatureV1)
 	c.PolicyExpiry = time.Duration(env.Int("POLICY_EXPIRY_SECONDS", int64(DefaultPolicyExpiry/time.Second),
 		int64(MinPolicyExpiry/time.Second), int64(MaxPolicyExpiry/time.Second))) * time.Second
@@ -123,6 +128,9 @@ func (c Config) Validate() error {
 	}
 	if err := c.Rules.CheckQuarantinePrefix(c.QuarantinePrefix); err != nil {
 		problem("QUARANTINE_PREFIX %q: %w", c.QuarantinePrefix, err)
+	}
+	if !sweepage.Valid(c.SweepMinAge) {
+		problem("SWEEP_MIN_AGE_SECONDS must be whole seconds from %d to %d", int64(sweepage.Min/time.Second), int64(sweepage.Max/time.Second))
 	}
 	if c.SignatureVersion != SignatureV4 && c.SignatureVersion != SignatureV1 {
 		problem("SIGNATURE_VERSION must be v4 or v1")

@@ -21,6 +21,7 @@ func TestFromEnvDefaults(t *testing.T) {
 		{"quarantine prefix", c.QuarantinePrefix, "quarantine/"},
 		{"signature version", c.SignatureVersion, "v4"},
 		{"expiry", c.PolicyExpiry.String(), (15 * time.Minute).String()},
+		{"sweep age", c.SweepMinAge.String(), (2 * time.Hour).String()},
 		{"log level", c.LogLevel.String(), slog.LevelInfo.String()},
 	}
 	for _, ck := range checks {
@@ -41,6 +42,7 @@ func TestFromEnvAll(t *testing.T) {
 		"SIGNATURE_VERSION": "V1", "POLICY_EXPIRY_SECONDS": "120",
 		"AUTH_JWKS_URL": "https://idp.example/jwks.json", "AUTH_ISSUER": "i", "AUTH_AUDIENCE": "a",
 		"CORS_ALLOWED_ORIGINS": "https://a.example, http://localhost:8080", "LOG_LEVEL": "debug",
+		"SWEEP_MIN_AGE_SECONDS": "90",
 	}
 	c := FromEnv(func(k string) string { return vars[k] })
 	if err := c.Validate(); err != nil {
@@ -49,7 +51,7 @@ func TestFromEnvAll(t *testing.T) {
 	if c.Endpoint != vars["OSS_ENDPOINT"] || c.UploadURL != vars["OSS_UPLOAD_URL"] || c.Rules.Prefix != "in/" || c.QuarantinePrefix != "bad/" ||
 		c.Rules.MaxBytes != 10 || c.SignatureVersion != "v1" || c.PolicyExpiry != 2*time.Minute ||
 		c.JWKSURL != vars["AUTH_JWKS_URL"] || c.Issuer != "i" || c.Audience != "a" ||
-		len(c.CORSAllowedOrigins) != 2 || c.LogLevel != slog.LevelDebug {
+		len(c.CORSAllowedOrigins) != 2 || c.LogLevel != slog.LevelDebug || c.SweepMinAge != 90*time.Second {
 		t.Fatalf("FromEnv = %+v", c)
 	}
 	ac := c.AuthConfig()
@@ -84,6 +86,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 		"SIGNATURE_VERSION": "v3", "POLICY_EXPIRY_SECONDS": "5",
 		"AUTH_JWT_SECRET": "short-secret-value", "AUTH_JWKS_URL": "https://idp.example/jwks",
 		"CORS_ALLOWED_ORIGINS": "https://ok.example,not an origin", "LOG_LEVEL": "loud",
+		"SWEEP_MIN_AGE_SECONDS": "0",
 	}
 	err := FromEnv(func(k string) string { return vars[k] }).Validate()
 	if err == nil {
@@ -92,7 +95,7 @@ func TestValidateListsEveryProblem(t *testing.T) {
 	msg := err.Error()
 	for _, name := range []string{"OSS_BUCKET", "OSS_REGION", "OSS_UPLOAD_URL", "UPLOAD_PREFIX", "UPLOAD_MAX_BYTES",
 		"UPLOAD_ALLOWED_TYPES", "SIGNATURE_VERSION", "POLICY_EXPIRY_SECONDS", "AUTH_JWT_SECRET", "AUTH_JWKS_URL",
-		"CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "QUARANTINE_PREFIX"} {
+		"CORS_ALLOWED_ORIGINS", "LOG_LEVEL", "QUARANTINE_PREFIX", "SWEEP_MIN_AGE_SECONDS"} {
 		if !strings.Contains(msg, name) {
 			t.Errorf("problems do not name %s:\n%s", name, msg)
 		}
@@ -124,5 +127,13 @@ func TestValidateAuthChoice(t *testing.T) {
 	// A programmatic Config is checked too.
 	if (Config{}).Validate() == nil {
 		t.Error("zero Config accepted")
+	}
+	// Without a sweep age every upload would be overdue at once.
+	c := FromEnv(func(k string) string {
+		return map[string]string{"OSS_BUCKET": "bkt", "OSS_REGION": "cn-hangzhou", "AUTH_JWT_SECRET": testSecret}[k]
+	})
+	c.SweepMinAge = 0
+	if err := c.Validate(); err == nil || !strings.Contains(err.Error(), "SWEEP_MIN_AGE_SECONDS") {
+		t.Errorf("Config without a sweep age: %v", err)
 	}
 }

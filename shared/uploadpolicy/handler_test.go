@@ -121,6 +121,27 @@ func TestBadInputs(t *testing.T) {
 			r.Header.Set("Authorization", "Bearer "+good)
 			return r
 		}, 400, "invalid_request"},
+		{"body sent as text/plain (a cross-site form)", func(t *testing.T) *http.Request {
+			r := postSign(t, good, okBody)
+			r.Header.Set("Content-Type", "text/plain;charset=UTF-8")
+			return r
+		}, 415, "unsupported_media_type"},
+		{"body sent as a urlencoded form", func(t *testing.T) *http.Request {
+			r := postSign(t, good, okBody)
+			r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+			return r
+		}, 415, "unsupported_media_type"},
+		{"body without Content-Type", func(t *testing.T) *http.Request {
+			r := postSign(t, good, okBody)
+			r.Header.Del("Content-Type")
+			return r
+		}, 415, "unsupported_media_type"},
+		{"GET contentType twice", func(t *testing.T) *http.Request {
+			r := httptest.NewRequest(http.MethodGet, "/?filename=a.png&contentType=image/png&contentType=text/html", nil)
+			r.Header.Set("Authorization", "Bearer "+good)
+			return r
+		}, 400, "invalid_request"},
+		{"contentType twice, in another case", withBody(good, `{"filename":"a.png","contentType":"image/png","ContentType":"text/html","size":100}`), 400, "invalid_request"},
 		{"GET traversal", func(t *testing.T) *http.Request {
 			r := httptest.NewRequest(http.MethodGet, "/?filename=..%2Fx.png&contentType=image/png", nil)
 			r.Header.Set("Authorization", "Bearer "+good)

@@ -25,8 +25,8 @@ type OSSTagReader struct {
 	HTTPClient  *http.Client // nil: the SDK's
 }
 
-// ObjectState implements TagReader: HEAD for the current ETag, then the
-// tags. Should the object be overwritten between the two, the tags (whose
+// ObjectState implements TagReader: HEAD for the current ETag and
+// Last-Modified, then the tags. Should the object be overwritten between the two, the tags (whose
 // upload-etag names the bytes they were computed for) cannot match the
 // older ETag unless they describe those very bytes.
 func (t OSSTagReader) ObjectState(ctx context.Context, key string) (ObjectState, error) {
@@ -42,7 +42,15 @@ func (t OSSTagReader) ObjectState(ctx context.Context, key string) (ObjectState,
 	if err != nil {
 		return ObjectState{}, err
 	}
-	return ObjectState{ETag: uploadrules.NormalizeETag(h.Get("ETag")), Tags: tags}, nil
+	st := ObjectState{ETag: uploadrules.NormalizeETag(h.Get("ETag")), Tags: tags}
+	// HeadObject answers Last-Modified as an HTTP date (RFC 1123, GMT), the
+	// header the SDK itself reads (aliyun-oss-go-sdk v3.0.2 oss/download.go,
+	// meta.Get(HTTPHeaderLastModified)); HeadObject:
+	// https://www.alibabacloud.com/help/en/oss/developer-reference/headobject
+	if t, err := http.ParseTime(h.Get("Last-Modified")); err == nil {
+		st.LastModified = t
+	}
+	return st, nil
 }
 
 // ObjectTags implements TagReader.

@@ -7,6 +7,7 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossupload/ossupload/shared/credentials"
 )
@@ -29,6 +30,7 @@ func TestOSSTagReader(t *testing.T) {
 				return
 			}
 			w.Header().Set("ETag", `"5eb63bbbe01eeed093cb22bb8f5acdc3"`)
+			w.Header().Set("Last-Modified", "Mon, 23 Nov 2026 21:04:05 GMT")
 			w.Header().Set("Content-Length", "11")
 			return
 		}
@@ -51,7 +53,8 @@ func TestOSSTagReader(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.Tags[TagStatus] != "rejected" || st.Tags[TagReason] != "too-large" || st.ETag != "5EB63BBBE01EEED093CB22BB8F5ACDC3" {
+	if st.Tags[TagStatus] != "rejected" || st.Tags[TagReason] != "too-large" || st.ETag != "5EB63BBBE01EEED093CB22BB8F5ACDC3" ||
+		!st.LastModified.Equal(time.Date(2026, 11, 23, 21, 4, 5, 0, time.UTC)) {
 		t.Fatalf("state %+v", st)
 	}
 	if len(gotMethods) != 2 || gotMethods[0] != http.MethodHead || gotMethods[1] != http.MethodGet {

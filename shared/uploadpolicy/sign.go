@@ -4,6 +4,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -161,9 +162,22 @@ func unavailable() *httpapi.Error {
 
 func decodeSignRequest(r *http.Request, req *signRequest) error {
 	if r.Method == http.MethodPost {
+		// Only JSON: a text/plain or form body is what a cross-site form
+		// sends without a preflight, and no client of this API sends one
+		// (the dev sign-in answers the same way).
+		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+			return httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the request as JSON with Content-Type: application/json")
+		}
 		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
 	}
 	q := r.URL.Query()
+	// A parameter named twice is refused, as a JSON field named twice is
+	// (httpapi.DecodeJSON): q.Get reads the first, a proxy may read the last.
+	for _, name := range []string{"filename", "contentType", "size"} {
+		if len(q[name]) > 1 {
+			return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "query parameter %q is given more than once", name)
+		}
+	}
 	req.Filename = q.Get("filename")
 	req.ContentType = q.Get("contentType")
 	if s := q.Get("size"); s != "" {

@@ -22,16 +22,18 @@ const (
 var ErrObjectNotFound = errors.New("object not found")
 
 // ObjectState is what GET /status reads about an object: its current ETag
-// (HEAD) and its tags.
+// and Last-Modified (HEAD) and its tags.
 type ObjectState struct {
 	ETag string
-	Tags map[string]string
+	// LastModified is when the current bytes were written (zero: unknown).
+	LastModified time.Time
+	Tags         map[string]string
 }
 
 // TagReader reads objects in the configured bucket.
 type TagReader interface {
-	// ObjectState returns the object's current ETag and its tags (for an
-	// upload: HEAD needs oss:GetObject).
+	// ObjectState returns the object's current ETag, Last-Modified and tags
+	// (for an upload: HEAD needs oss:GetObject).
 	ObjectState(ctx context.Context, key string) (ObjectState, error)
 	// ObjectTags returns the object's tags only (for a quarantined copy,
 	// where the sign role may only read tags).
@@ -40,8 +42,12 @@ type TagReader interface {
 
 // StatusResponse is the answer of GET /status.
 type StatusResponse struct {
-	Key    string `json:"key"`
-	Status string `json:"status"` // pending | verified | rejected
+	Key string `json:"key"`
+	// Status is verified or rejected (a verdict on the current bytes),
+	// pending (none yet, and the upload is younger than
+	// SWEEP_MIN_AGE_SECONDS: its event may still come), or overdue (none,
+	// and older: its event was lost or keeps failing; the sweep judges it).
+	Status string `json:"status"`
 	Reason string `json:"reason,omitempty"`
 	// Quarantined is true when the verdict was found on the quarantined
 	// copy: the upload was moved out of the caller's prefix.
@@ -87,6 +93,9 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 		// upload-etag must be the object's current ETag. Anything else
 		// (an overwrite not judged yet, tags left on other bytes) is pending.
 		resp.Status, resp.Reason = uploadrules.VerdictFor(obj.Tags, obj.ETag)
+		if resp.Status == "pending" && h.overdue(obj.LastModified) {
+			resp.Status = "overdue"
+		}
 	} else if errors.Is(err, ErrObjectNotFound) && h.cfg.QuarantinePrefix != "" {
 		// The verify function moves a rejected upload to its quarantine
 		// key (uploadrules.QuarantineKey), verdict tags and all. Only a
@@ -115,4 +124,12 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
+
+// overdue reports whether bytes written at lastModified have waited for a
+// verdict as long as the sweep waits before judging them itself: the
+// moment the sweep counts an object as old enough (verifier.Sweeper: not
+// after now - SWEEP_MIN_AGE_SECONDS). An unknown time is not overdue.
+func (h *Handler) overdue(lastModified time.Time) bool {
+	return !lastModified.IsZero() && !lastModified.After(h.deps.Now().Add(-h.cfg.SweepMinAge))
 }

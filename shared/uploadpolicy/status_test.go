@@ -8,13 +8,16 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // fakeTags maps keys to tags; every object's current ETag is etagNow
 // unless its tags say otherwise under the key "etag-now" (not a tag: the
-// fake's way to give one object other bytes).
+// fake's way to give one object other bytes), and it was last modified a
+// minute before testNow unless "modified" (RFC 3339, "" for unknown) says
+// otherwise.
 type fakeTags map[string]map[string]string
 
 const etagNow = "5EB63BBBE01EEED093CB22BB8F5ACDC3"
@@ -35,13 +38,16 @@ func (f fakeTags) ObjectState(_ context.Context, key string) (ObjectState, error
 	if !ok {
 		return ObjectState{}, ErrObjectNotFound
 	}
-	st := ObjectState{ETag: etagNow, Tags: map[string]string{}}
+	st := ObjectState{ETag: etagNow, LastModified: testNow.Add(-time.Minute), Tags: map[string]string{}}
 	for k, v := range tags {
-		if k == "etag-now" {
+		switch k {
+		case "etag-now":
 			st.ETag = v
-			continue
+		case "modified":
+			st.LastModified, _ = time.Parse(time.RFC3339, v)
+		default:
+			st.Tags[k] = v
 		}
-		st.Tags[k] = v
 	}
 	return st, nil
 }
@@ -116,6 +122,56 @@ func TestStatus(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, row.want)
 			}
 		})
+	}
+}
+
+// TestStatusOverdue: an upload without a verdict for its current bytes is
+// pending while younger than SWEEP_MIN_AGE_SECONDS and overdue from the
+// moment the sweep would judge it (Last-Modified at or before now minus the
+// age); a verdict always wins, and an unknown age is never overdue.
+func TestStatusOverdue(t *testing.T) {
+	at := func(d time.Duration) string { return testNow.Add(-d).Format(time.RFC3339) }
+	const p = "uploads/alice/2026/11/23/0123456789abcdef-"
+	tags := fakeTags{
+		p + "young.png":      {"modified": at(2*time.Hour - time.Second)},
+		p + "edge.png":       {"modified": at(2 * time.Hour)},
+		p + "old.png":        {"modified": at(3 * time.Hour)},
+		p + "unknown.png":    {"modified": ""},
+		p + "verified.png":   {"modified": at(30 * time.Hour), TagStatus: "verified", TagETag: etagNow},
+		p + "rejected.png":   {"modified": at(30 * time.Hour), TagStatus: "rejected", TagReason: "too-large", TagETag: etagNow},
+		p + "overwrite.png":  {"modified": at(3 * time.Hour), TagStatus: "verified", TagETag: "0CC175B9C0F1B6A831C399E269772661"},
+		p + "ninety.png":     {"modified": at(90 * time.Second)},
+		p + "fifty-nine.png": {"modified": at(59 * time.Second)},
+	}
+	tok := token(t, testUser)
+	for _, c := range []struct {
+		env  map[string]string
+		want map[string]StatusResponse
+	}{
+		{nil, map[string]StatusResponse{ // the default age, two hours
+			"young.png": {Status: "pending"}, "edge.png": {Status: "overdue"}, "old.png": {Status: "overdue"},
+			"unknown.png": {Status: "pending"}, "verified.png": {Status: "verified"},
+			"rejected.png": {Status: "rejected", Reason: "too-large"}, "overwrite.png": {Status: "overdue"},
+			"ninety.png": {Status: "pending"},
+		}},
+		{map[string]string{"SWEEP_MIN_AGE_SECONDS": "60"}, map[string]StatusResponse{
+			"young.png": {Status: "overdue"}, "ninety.png": {Status: "overdue"}, "fifty-nine.png": {Status: "pending"},
+			"verified.png": {Status: "verified"},
+		}},
+	} {
+		f := newFixture(t, c.env, tags)
+		for name, want := range c.want {
+			r := httptest.NewRequest(http.MethodGet, "/status?key="+url.QueryEscape(p+name), nil)
+			r.Header.Set("Authorization", "Bearer "+tok)
+			w := serve(f.handler, r)
+			if w.Code != http.StatusOK {
+				t.Fatalf("%s (%v): HTTP %d %s", name, c.env, w.Code, w.Body)
+			}
+			want.Key = p + name
+			if got := decode[StatusResponse](t, w.Body); got != want {
+				t.Errorf("%s (%v): got %+v, want %+v", name, c.env, got, want)
+			}
+		}
 	}
 }
 

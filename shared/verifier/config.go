@@ -8,11 +8,9 @@ import (
 	"time"
 
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
-
-// MinWebhookSecretBytes is the shortest WEBHOOK_SECRET accepted.
-const MinWebhookSecretBytes = 16
 
 // Config is the verify function's configuration, read from the environment.
 type Config struct {
@@ -23,7 +21,7 @@ type Config struct {
 	QuarantinePrefix string            // QUARANTINE_PREFIX, default "quarantine/"
 	RejectAction     string            // REJECT_ACTION: quarantine (default) | delete | tag
 	WebhookURL       string            // WEBHOOK_URL; "" = no webhook
-	WebhookSecret    string            // WEBHOOK_SECRET; required with WEBHOOK_URL
+	WebhookSecret    string            // WEBHOOK_SECRET, whsec_<base64> (stdwebhook.ParseSecret); required with WEBHOOK_URL
 	WebhookTimeout   time.Duration     // WEBHOOK_TIMEOUT_SECONDS, default 5
 	LogLevel         slog.Level        // LOG_LEVEL: debug|info|warn|error
 }
@@ -118,8 +116,13 @@ func (c Config) verifyProblems() []string {
 	default:
 		p = append(p, "REJECT_ACTION: must be quarantine, delete or tag")
 	}
-	if c.WebhookURL != "" && len(c.WebhookSecret) < MinWebhookSecretBytes {
-		p = append(p, fmt.Sprintf("WEBHOOK_SECRET: required when WEBHOOK_URL is set, at least %d bytes", MinWebhookSecretBytes))
+	if c.WebhookURL != "" {
+		// A plain secret from before the Standard Webhooks format is refused
+		// rather than guessed at: receivers' libraries need the whsec_ form.
+		if _, err := stdwebhook.ParseSecret(c.WebhookSecret); err != nil {
+			p = append(p, "WEBHOOK_SECRET: required when WEBHOOK_URL is set; "+err.Error()+
+				"; make one with: echo \"whsec_$(openssl rand -base64 32)\" and give receivers the same value")
+		}
 	}
 	if c.WebhookTimeout <= 0 {
 		p = append(p, "WEBHOOK_TIMEOUT_SECONDS: must be a positive number of seconds")

@@ -51,12 +51,12 @@ func TestFromEnvEveryProblem(t *testing.T) {
 }
 
 func TestConfigValidateAndRedaction(t *testing.T) {
-	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": "0123456789abcdef-very-secret"}))
+	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": "whsec_dmVyeS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v", c, c, c)} {
-		if strings.Contains(s, "very-secret") {
+		if strings.Contains(s, "dmVyeS1zZWNyZXQ") {
 			t.Errorf("secret printed: %s", s)
 		}
 	}
@@ -66,5 +66,22 @@ func TestConfigValidateAndRedaction(t *testing.T) {
 	err = c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "QUARANTINE_PREFIX") || !strings.Contains(err.Error(), "REJECT_ACTION") || !strings.Contains(err.Error(), "OSS_BUCKET") {
 		t.Errorf("Validate = %v", err)
+	}
+}
+
+// A plain secret from before the Standard Webhooks format stops the start
+// with a message that says what to set instead, without echoing it.
+func TestFromEnvRefusesAPlainWebhookSecret(t *testing.T) {
+	const old = "0123456789abcdef-very-secret-old-style"
+	_, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": old}))
+	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET") || !strings.Contains(err.Error(), "whsec_$(openssl rand -base64 32)") {
+		t.Fatalf("FromEnv = %v, want a WEBHOOK_SECRET problem saying how to make a whsec_ secret", err)
+	}
+	if strings.Contains(err.Error(), old) {
+		t.Errorf("the secret leaked: %v", err)
+	}
+	// Without a URL the secret is not used, so it is not checked.
+	if _, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_SECRET": old})); err != nil {
+		t.Errorf("no WEBHOOK_URL: %v", err)
 	}
 }

@@ -98,9 +98,11 @@
 //
 // # Webhook
 //
-// A JSON Notification POSTed to the configured URL with headers
-// X-Ossupload-Timestamp (Unix seconds) and X-Ossupload-Signature = lower-case
-// hex HMAC-SHA256(secret, timestamp + "." + body). Receivers check it with
-// Verify. Each attempt is bounded by Notifier.Timeout; failed attempts
+// A JSON Notification POSTed to the configured URL the Standard Webhooks
+// way: webhook-id (MessageID: stable per object version), webhook-timestamp
+// (Unix seconds of the attempt) and webhook-signature = "v1," + base64
+// HMAC-SHA256(key, id.timestamp.body), the key being the bytes of the
+// whsec_ secret (stdwebhook.ParseSecret). Receivers check it with a standardwebhooks
+// library. Each attempt is bounded by Notifier.Timeout; failed attempts
 // (transport error or non-2xx) are retried with exponential back-off.
 package verifier

@@ -1,41 +1,49 @@
 package verifier_test
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strings"
-	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
-// A webhook receiver checks the signature over the exact body before
-// trusting it, and rejects stale timestamps.
-func ExampleVerify() {
-	secret := []byte("whsec-test-0123456789abcdef")
-	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		body := make([]byte, r.ContentLength)
-		_, _ = io.ReadFull(r.Body, body)
-		err := verifier.Verify(secret, r.Header.Get(verifier.TimestampHeader), r.Header.Get(verifier.SignatureHeader), body, time.Unix(1700000030, 0), 5*time.Minute)
-		if err != nil {
+// A receiver checks each delivery with a Standard Webhooks library over the
+// exact body before trusting it, and de-duplicates on webhook-id.
+func ExampleNotifier() {
+	const secret = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw" // the same WEBHOOK_SECRET verify has
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		panic(err)
+	}
+	seen := map[string]bool{}
+	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err != nil || wh.Verify(body, r.Header) != nil {
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
 		}
+		id := r.Header.Get("webhook-id")
+		fmt.Println("verified; first time:", !seen[id])
+		seen[id] = true
 		w.WriteHeader(http.StatusNoContent)
-	})
+	}))
+	defer receiver.Close()
 
-	body := `{"bucket":"b","key":"uploads/u1/a.png","verdict":"verified"}`
-	for _, sig := range []string{verifier.Sign(secret, 1700000000, []byte(body)), strings.Repeat("0", 64)} {
-		req := httptest.NewRequest(http.MethodPost, "/hook", strings.NewReader(body))
-		req.Header.Set(verifier.TimestampHeader, "1700000000")
-		req.Header.Set(verifier.SignatureHeader, sig)
-		rec := httptest.NewRecorder()
-		handler.ServeHTTP(rec, req)
-		fmt.Println(rec.Code)
-	}
+	n := verifier.Notification{Bucket: "b", Key: "uploads/u1/a.png", ETag: `"E1"`, Verdict: "verified"}
+	good := &verifier.Notifier{URL: receiver.URL, Secret: secret, Attempts: 1}
+	fmt.Println(good.Notify(context.Background(), n))
+	fmt.Println(good.Notify(context.Background(), n)) // a repeat: same webhook-id
+	forged := &verifier.Notifier{URL: receiver.URL, Secret: "whsec_YW5vdGhlci1zZWNyZXQtMDEyMzQ1Njc4OWFi", Attempts: 1}
+	fmt.Println(forged.Notify(context.Background(), n))
 	// Output:
-	// 204
-	// 401
+	// verified; first time: true
+	// <nil>
+	// verified; first time: false
+	// <nil>
+	// webhook: 1 attempts failed: receiver answered 401
 }

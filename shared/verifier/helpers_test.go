@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/ossupload/ossupload/shared/uploadrules"
 	"github.com/ossupload/ossupload/shared/verifier"
 	"github.com/ossupload/ossupload/shared/verifier/verifiertest"
@@ -22,7 +24,7 @@ import (
 
 const (
 	testBucket = "ossupload-dev"
-	testSecret = "whsec-test-0123456789abcdef"
+	testSecret = "whsec_dmVyaWZpZXItdW5pdC10ZXN0cy1zZWNyZXQtMDEyMw==" // base64 of 31 bytes
 )
 
 // pngBytes encodes a real 8x8 PNG with the standard library.
@@ -51,8 +53,8 @@ func exeBytes() []byte {
 	return b
 }
 
-// receiver is a webhook endpoint that checks every signature with
-// verifier.Verify and records the notifications.
+// receiver is a webhook endpoint that checks every delivery with the
+// Standard Webhooks library and records the notifications.
 type receiver struct {
 	t      *testing.T
 	mu     sync.Mutex
@@ -65,8 +67,7 @@ func newReceiver(t *testing.T) *receiver {
 	r := &receiver{t: t}
 	r.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		body, _ := io.ReadAll(req.Body)
-		err := verifier.Verify([]byte(testSecret), req.Header.Get(verifier.TimestampHeader), req.Header.Get(verifier.SignatureHeader), body, time.Now(), 5*time.Minute)
-		if err != nil {
+		if err := libVerify(testSecret, body, req.Header); err != nil {
 			t.Errorf("webhook signature: %v", err)
 			w.WriteHeader(http.StatusUnauthorized)
 			return
@@ -110,10 +111,19 @@ func newFixture(t *testing.T, action string) *fixture {
 		QuarantinePrefix: "quarantine/",
 		Action:           action,
 		Store:            f.store,
-		Notifier: &verifier.Notifier{URL: f.recv.srv.URL, Secret: []byte(testSecret), Timeout: 2 * time.Second, Attempts: 3,
+		Notifier: &verifier.Notifier{URL: f.recv.srv.URL, Secret: testSecret, Timeout: 2 * time.Second, Attempts: 3,
 			Sleep: func(context.Context, time.Duration) error { return nil }},
 	}
 	return f
+}
+
+// libVerify checks a delivery with the official Standard Webhooks library.
+func libVerify(secret string, body []byte, h http.Header) error {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		return err
+	}
+	return wh.Verify(body, h)
 }
 
 // event builds an OSS event payload with the documented shape (OSS/STS

@@ -3,6 +3,7 @@ package verifier
 import (
 	"bytes"
 	"mime"
+	"regexp"
 	"strconv"
 	"strings"
 	"unicode"
@@ -107,11 +108,15 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 	if why := headerProblem(info); why != "" {
 		return reject(ReasonUnsafeHeader, owner, why), false
 	}
-	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
+	stored, declared := storedType(info), declaredType(info)
 	if declared != "" && NormalizeType(info.ContentType) != declared {
 		return reject(ReasonTypeMismatch, owner, "stored Content-Type "+strconv.Quote(info.ContentType)+", declared "+declared), false
 	}
-	for _, c := range []struct{ what, t string }{{"stored", stored}, {"declared", declared}, {"extension's", ext}} {
+	claims := []struct{ what, t string }{{"stored", stored}, {"declared", declared}, {"extension's", extensionType(key)}}
+	for _, t := range downloadTypes(info) {
+		claims = append(claims, struct{ what, t string }{"download name's", t})
+	}
+	for _, c := range claims {
 		if c.t != "" && !claimAllowed(r, c.t) {
 			return reject(ReasonTypeNotAllowed, owner, c.what+" type "+c.t+" is not allowed"), false
 		}
@@ -119,12 +124,52 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 	return Verdict{Status: StatusVerified, Owner: owner}, true
 }
 
+// extendedParam matches the name of an RFC 8187 extended parameter
+// ("filename*"), so that it can be renamed away and the plain parameter
+// it would hide read too.
+var extendedParam = regexp.MustCompile(`(?i)filename\*`)
+
+// downloadTypes returns the types claimed by the file names a
+// Content-Disposition gives the object when a browser downloads it: the
+// filename parameter, and filename* (RFC 6266 §4.3: a browser that knows
+// filename* uses it, an older one uses filename, so both count; Go's
+// mime.ParseMediaType reports only filename*). A name's last path segment
+// (after / or \) is what a browser saves, and nameType judges it as it
+// judges a key. A Content-Disposition that does not parse is refused by
+// headerProblem first.
+func downloadTypes(info ObjectInfo) []string {
+	d := strings.TrimSpace(info.ContentDisposition)
+	if d == "" {
+		return nil
+	}
+	var out []string
+	for _, h := range []string{d, extendedParam.ReplaceAllString(d, "x-ignored*")} {
+		_, params, err := mime.ParseMediaType(h)
+		if err != nil {
+			continue
+		}
+		name, ok := params["filename"]
+		if !ok {
+			continue
+		}
+		if i := strings.LastIndexAny(name, `/\`); i >= 0 {
+			name = name[i+1:]
+		}
+		if t := nameType(name); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
 // keyProblem says what makes a key unacceptable ("" when nothing): invalid
 // UTF-8 (OSS keys are UTF-8), control characters (C0, DEL, C1: NUL, newline,
 // escape sequences break logs, URLs and file systems downstream) and the
 // bidirectional controls that make a name display differently from what it
-// is ("invoice\u202Egpj.exe"). Keys made by the sign function never hold
-// any of these; an STS upload can.
+// is ("invoice\u202Egpj.exe"), and the backslash, which Windows tools read
+// as a path separator (`uploads/u/..\..\x` copied to a Windows disk
+// climbs out of its folder; OSS only refuses a leading one). Keys made by
+// the sign function never hold any of these; an STS upload can.
 func keyProblem(key string) string {
 	if !utf8.ValidString(key) {
 		return "key is not valid UTF-8"
@@ -133,6 +178,8 @@ func keyProblem(key string) string {
 		switch {
 		case unicode.IsControl(c):
 			return "key holds a control character"
+		case c == '\\':
+			return "key holds a backslash"
 		case c == 0x061C, c == 0x200E, c == 0x200F, 0x202A <= c && c <= 0x202E, 0x2066 <= c && c <= 0x2069:
 			return "key holds a bidirectional control character"
 		}
@@ -208,7 +255,11 @@ func headerProblem(info ObjectInfo) string {
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
 	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
-	for _, c := range []struct{ what, t string }{{"stored type", stored}, {"declared", declared}, {"extension says", ext}} {
+	claims := []struct{ what, t string }{{"stored type", stored}, {"declared", declared}, {"extension says", ext}}
+	for _, t := range downloadTypes(info) {
+		claims = append(claims, struct{ what, t string }{"download name says", t})
+	}
+	for _, c := range claims {
 		if !consistent(c.t, sniffed) {
 			v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeMismatch, "content is "+sniffed+", "+c.what+" "+c.t
 			return v

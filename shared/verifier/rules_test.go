@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/ossupload/ossupload/shared/uploadrules"
@@ -214,6 +215,11 @@ func TestAttackClasses(t *testing.T) {
 		{".js key", rules, "uploads/u1/a.js", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
 		{".mjs key", rules, "uploads/u1/a.mjs", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
 		{".xml key", rules, "uploads/u1/a.xml", ObjectInfo{ContentType: "text/plain"}, textBody, ReasonTypeNotAllowed},
+		{".html. key (trailing dot)", rules, "uploads/u1/a.html.", ObjectInfo{ContentType: "image/png"}, pngThenHTML, ReasonTypeNotAllowed},
+		{".html key with trailing spaces and dots", rules, "uploads/u1/a.html . .", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{".svg. key", rules, "uploads/u1/a.svg.", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{".exe. key holding a png", rules, "uploads/u1/a.exe.", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonTypeNotAllowed},
+		{"x.html.png holding a png", rules, "uploads/u1/x.html.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
 		{"html allowed by name", withHTML, "uploads/u1/page.html", ObjectInfo{ContentType: "text/html"}, htmlBody, ""},
 		{"svg allowed by name", withHTML, "uploads/u1/a.svg", ObjectInfo{ContentType: "image/svg+xml"}, svg, ""},
 
@@ -232,6 +238,14 @@ func TestAttackClasses(t *testing.T) {
 		{"disposition inline", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: "inline"}, pngHead, ReasonUnsafeHeader},
 		{"disposition garbage", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a`}, pngHead, ReasonUnsafeHeader},
 		{"disposition attachment", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="a.png"`}, pngHead, ""},
+		// The name a download is saved under claims a type as the key does.
+		{"attachment named .html", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html"`}, pngThenHTML, ReasonTypeNotAllowed},
+		{"ATTACHMENT named .HTM, unquoted", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `ATTACHMENT; FILENAME=x.HTM`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .svg in filename*", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename*=UTF-8''x.svg`}, pngHead, ReasonTypeNotAllowed},
+		{"plain filename .html hidden behind filename*", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html"; filename*=UTF-8''a.png`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .html behind a path", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="..\\dir\\x.html"`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .exe", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.exe"`}, pngHead, ReasonTypeNotAllowed},
+		{"attachment named .html. with a trailing dot", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ContentDisposition: `attachment; filename="x.html."`}, pngHead, ReasonTypeNotAllowed},
 
 		// Object type and storage class.
 		{"symlink", rules, "uploads/u1/a.png", ObjectInfo{ContentType: "image/png", ObjectType: "Symlink"}, pngHead, ReasonNotPlainObject},
@@ -251,6 +265,9 @@ func TestAttackClasses(t *testing.T) {
 		{"arabic letter mark in key", rules, "uploads/u1/a\u061c.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"bidi isolate in key", rules, "uploads/u1/a\u2066.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
 		{"invalid UTF-8 key", rules, "uploads/u1/a\xff.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"backslash in key", rules, `uploads/u1/..\..\u2\a.png`, ObjectInfo{ContentType: "image/png"}, pngHead, ReasonInvalidKey},
+		{"dot-dot segment in key", rules, "uploads/u1/../u2/a.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonOutsidePrefix},
+		{"empty segment in key", rules, "uploads/u1//a.png", ObjectInfo{ContentType: "image/png"}, pngHead, ReasonOutsidePrefix},
 		{"non-ASCII key", rules, "uploads/u1/照片.png", ObjectInfo{ContentType: "image/png"}, pngHead, ""},
 	}
 	for _, tc := range cases {
@@ -280,6 +297,40 @@ func TestScanTextStreams(t *testing.T) {
 	}
 	if got, err := ScanText(bytes.NewReader(bytes.Repeat([]byte("a<"), 100<<10))); got != "" || err != nil {
 		t.Errorf("plain text with '<': %q, %v", got, err)
+	}
+}
+
+// TestScanTextEventHandlers: a start tag of any name runs script through
+// an event handler attribute, wherever the handler sits in the tag.
+func TestScanTextEventHandlers(t *testing.T) {
+	pad := strings.Repeat(`data-x="aaaaaaaaaaaaaaaaaaaaaaaaaaaaaa" `, 2000) // 80 KB of attributes
+	cases := []struct {
+		name, text string
+		markup     bool
+	}{
+		{"custom element", `notes <x onmouseover=alert(1)>hover</x>`, true},
+		{"custom element with a dash, quoted", `<my-el tabindex=1 autofocus onfocus="alert(1)">`, true},
+		{"upper case", `<EM ONCLICK=alert(1)>`, true},
+		{"handler after a quoted >", `<q title=">" onclick=alert(1)>`, true},
+		{"handler after a single-quoted value with spaces", `<q title='a b c' onclick=alert(1)>`, true},
+		{"handler after '/'", `<q/onclick=alert(1)>`, true},
+		{"spaces around =", "<q onclick \n= alert(1)>", true},
+		{"handler after 80 KB of attributes", "<q " + pad + "onclick=alert(1)>", true},
+		{"handler after 80 KB inside a tag starting in prose", strings.Repeat("word ", 100) + "<q " + pad + "onclick=alert(1)>", true},
+		{"prose comparing", "if x<y then on=1 and z>w", false},
+		{"handler-like text inside a quoted value", `<q title="onclick=alert(1)">`, false},
+		{"after the tag ended", `<q title=x> onclick=alert(1)`, false},
+		{"attribute named on", `<q on=1>`, false},
+		{"a long tag name without attributes", strings.Repeat("a<", 50<<10), false},
+		{"an unclosed tag to the end", `<q title="never closed onclick=alert(1)`, false},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ScanText(strings.NewReader(tc.text))
+			if err != nil || (got != "") != tc.markup {
+				t.Errorf("ScanText = %q, %v; want markup %v", got, err, tc.markup)
+			}
+		})
 	}
 }
 

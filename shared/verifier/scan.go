@@ -40,7 +40,8 @@ var errNotASCIICompatible = errors.New("text is UTF-16 or UTF-32")
 // browser sniffing the text could render ("" when none), in a bounded
 // buffer. Matching is ASCII case-insensitive: "<" then an optional "/",
 // a name from markupTags and a tag-ending byte (white space, "/", ">" or
-// the end), a namespaced name ("<x:script"), or one of markupOpeners.
+// the end), a namespaced name ("<x:script"), one of markupOpeners, or a
+// start tag of any name with an event handler attribute ("<x onclick=").
 // Text starting with a UTF-16 or UTF-32 byte-order mark is refused with an
 // error: its markup would not be the bytes the scan looks for.
 func ScanText(r io.Reader) (found string, err error) {
@@ -49,8 +50,10 @@ func ScanText(r io.Reader) (found string, err error) {
 		bytes.HasPrefix(bom, []byte{0, 0, 0xFE, 0xFF}) {
 		return "", errNotASCIICompatible
 	}
+	covered := 0 // bytes ahead that lie inside a start tag already scanned for handlers
 	for {
-		_, err := br.ReadSlice('<')
+		line, err := br.ReadSlice('<')
+		covered -= len(line)
 		switch {
 		case err == bufio.ErrBufferFull:
 			continue // no '<' in a full buffer: skip it
@@ -63,7 +66,134 @@ func ScanText(r io.Reader) (found string, err error) {
 		if m := markupAt(next); m != "" {
 			return m, nil
 		}
+		if covered > 0 || len(next) == 0 || !isLetter(next[0]) {
+			continue
+		}
+		// A start tag of any other name ("<x onclick=…>", a custom
+		// element) runs script through an event handler attribute: read
+		// the tag to its end, a window at a time.
+		ts, discarded := tagScanner{}, 0
+		for {
+			win, _ := br.Peek(maxTagBytes) // shorter at the end: fine
+			found, n, done := ts.feed(win)
+			if found != "" {
+				return found, nil
+			}
+			if done || len(win) < maxTagBytes {
+				// Later '<' inside this tag were read by the tag scan;
+				// the markup check still looks at them, the tag scan not.
+				covered = n - discarded
+				break
+			}
+			// A tag longer than the window: its rest is attributes,
+			// read on without stopping at each '<' inside it.
+			if _, err := br.Discard(len(win)); err != nil {
+				return "", err
+			}
+			discarded += len(win)
+		}
 	}
+}
+
+// maxTagBytes is how much of a start tag the scan reads at a time.
+const maxTagBytes = 32 << 10
+
+func isLetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// tagScanner follows a start tag as the HTML tokenizer does (WHATWG HTML
+// "tag name", "before/after attribute name", "attribute value (double-
+// quoted, single-quoted, unquoted)" states) and finds the first event
+// handler attribute: a name of three or more letters starting with "on",
+// given a value. It is fed the bytes after '<'.
+type tagScanner struct {
+	state     int
+	quote     byte
+	attrLen   int
+	attrStart [2]byte
+	seen      int // bytes fed so far
+}
+
+const (
+	tsName = iota
+	tsBetween
+	tsAttr
+	tsAfterAttr
+	tsBeforeValue
+	tsQuoted
+	tsUnquoted
+)
+
+// feed reads b. It returns the handler found (found != ""), or done when
+// the tag ended (n is then the offset, from the tag's start, of its '>'),
+// or neither when b ended inside the tag (n is then the bytes fed in all).
+func (t *tagScanner) feed(b []byte) (found string, n int, done bool) {
+	for i, c := range b {
+		ws := c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'
+		switch t.state {
+		case tsName:
+			switch {
+			case c == '>':
+				return "", t.seen + i, true
+			case ws || c == '/':
+				t.state = tsBetween
+			}
+		case tsBetween:
+			switch {
+			case c == '>':
+				return "", t.seen + i, true
+			case ws || c == '/':
+			default:
+				t.startAttr(c)
+			}
+		case tsAttr, tsAfterAttr:
+			switch {
+			case c == '>':
+				return "", t.seen + i, true
+			case c == '=':
+				if t.attrLen > 2 && t.attrStart == [2]byte{'o', 'n'} {
+					return "an event handler attribute", 0, false
+				}
+				t.state = tsBeforeValue
+			case c == '/':
+				t.state = tsBetween
+			case ws:
+				t.state = tsAfterAttr
+			case t.state == tsAfterAttr:
+				t.startAttr(c)
+			default:
+				if t.attrLen == 1 {
+					t.attrStart[1] = c | 0x20
+				}
+				t.attrLen++
+			}
+		case tsBeforeValue:
+			switch {
+			case c == '>':
+				return "", t.seen + i, true
+			case c == '"' || c == '\'':
+				t.state, t.quote = tsQuoted, c
+			case !ws:
+				t.state = tsUnquoted
+			}
+		case tsQuoted:
+			if c == t.quote {
+				t.state = tsBetween
+			}
+		case tsUnquoted:
+			switch {
+			case c == '>':
+				return "", t.seen + i, true
+			case ws:
+				t.state = tsBetween
+			}
+		}
+	}
+	t.seen += len(b)
+	return "", t.seen, false
+}
+
+func (t *tagScanner) startAttr(c byte) {
+	t.state, t.attrLen, t.attrStart = tsAttr, 1, [2]byte{c | 0x20, 0}
 }
 
 // markupAt reports the markup that s (the bytes after a '<') starts, if any.

@@ -7,10 +7,12 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/sweepage"
 )
 
 // The sweep judges uploads whose OSS event was lost (FC dropped it after its
@@ -34,10 +36,8 @@ import (
 // SweepEventName is the event name of the records the sweep builds.
 const SweepEventName = "ObjectCreated:Sweep"
 
-// DefaultSweepMinAge is SWEEP_MIN_AGE_SECONDS when unset: two hours, above
-// the one-hour maxAsyncEventAgeInSeconds plus the 120 s timeout of the
-// deployment files.
-const DefaultSweepMinAge = 2 * time.Hour
+// DefaultSweepMinAge is SWEEP_MIN_AGE_SECONDS when unset (see sweepage).
+const DefaultSweepMinAge = sweepage.Default
 
 // sweepStateName is the state object's name under the quarantine prefix.
 // Quarantine copies are QUARANTINE_PREFIX + an upload key, and upload keys
@@ -83,18 +83,16 @@ func SweepStateKey(uploadPrefix, quarantinePrefix string) (string, error) {
 	return quarantinePrefix + sweepStateName, nil
 }
 
-// SweepMinAgeFromEnv reads SWEEP_MIN_AGE_SECONDS (a positive integer;
-// DefaultSweepMinAge when unset).
+// SweepMinAgeFromEnv reads SWEEP_MIN_AGE_SECONDS (whole seconds from 1 to
+// 2592000; DefaultSweepMinAge when unset) through sweepage.FromEnv, the
+// reading the sign function's GET /status shares.
 func SweepMinAgeFromEnv(getenv func(string) string) (time.Duration, error) {
-	v := strings.TrimSpace(getenv("SWEEP_MIN_AGE_SECONDS"))
-	if v == "" {
-		return DefaultSweepMinAge, nil
+	env := config.NewEnv(getenv)
+	d := sweepage.FromEnv(env)
+	if err := env.Err(); err != nil {
+		return 0, err
 	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 1 || n > 30*24*3600 {
-		return 0, fmt.Errorf("SWEEP_MIN_AGE_SECONDS=%q: want whole seconds from 1 to 2592000", v)
-	}
-	return time.Duration(n) * time.Second, nil
+	return d, nil
 }
 
 // IsTimerEvent reports whether an invocation payload is an FC timer trigger's

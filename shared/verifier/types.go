@@ -135,9 +135,19 @@ func descends(m, anc *mimetype.MIME) bool {
 }
 
 // extensionType returns the type a key's file extension claims ("" when the
-// extension makes no claim).
-func extensionType(key string) string {
-	ext := strings.ToLower(path.Ext(key))
+// extension makes no claim). See nameType.
+func extensionType(key string) string { return nameType(key) }
+
+// nameType returns the type a file name's extension claims ("" when it
+// makes no claim): the extension is compared without letter case, and
+// after trailing dots and spaces are dropped, because Windows drops them
+// when it names a file ("x.html." and "x.html " are saved as "x.html", per
+// Microsoft's "Naming Files, Paths, and Namespaces": "Do not end a file or
+// directory name with a space or a period"), so a browser downloading the
+// object may store it under the extension they seem to hide.
+func nameType(name string) string {
+	name = strings.TrimRight(name, ". ")
+	ext := strings.ToLower(path.Ext(name))
 	if ext == "" {
 		return ""
 	}

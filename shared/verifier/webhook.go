@@ -3,7 +3,6 @@ package verifier
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
@@ -12,17 +11,9 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strconv"
 	"time"
-)
 
-// Webhook headers. The signature is lower-case hex of
-// HMAC-SHA256(WEBHOOK_SECRET, timestamp + "." + body), where timestamp is the
-// decimal Unix time in seconds sent in TimestampHeader and body is the exact
-// request body. Receivers check it with Verify.
-const (
-	TimestampHeader = "X-Ossupload-Timestamp"
-	SignatureHeader = "X-Ossupload-Signature"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
 )
 
 // Notification is the JSON body of a webhook call. Receivers should treat
@@ -44,51 +35,24 @@ type Notification struct {
 	RequestID   string    `json:"requestId,omitempty"` // the OSS request that created the object
 }
 
-// Sign returns the signature for a body sent at timestamp ts (Unix seconds).
-func Sign(secret []byte, ts int64, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(strconv.FormatInt(ts, 10)))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Webhook verification errors.
-var (
-	ErrBadSignature = errors.New("webhook signature does not match")
-	ErrStale        = errors.New("webhook timestamp outside the allowed window")
-)
-
-// Verify checks a received webhook: the timestamp and signature header
-// values, the exact body, the shared secret, the receiver's clock and the
-// accepted clock difference (e.g. 5 minutes; 0 disables the window check).
-// The MAC comparison is constant-time.
-func Verify(secret []byte, timestamp, signature string, body []byte, now time.Time, tolerance time.Duration) error {
-	ts, err := strconv.ParseInt(timestamp, 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: bad %s", ErrBadSignature, TimestampHeader)
+// MessageID is the webhook-id of the notification for one object version:
+// "msg_" and the hex of the first 16 bytes of SHA-256 over bucket, key and
+// ETag. Every attempt, an FC retry and the sweep send the same id for the
+// same version, so a receiver de-duplicates on it (Standard Webhooks spec,
+// "Webhook metadata"). It never contains "." (spec, "Signature scheme").
+func MessageID(bucket, key, etag string) string {
+	h := sha256.New()
+	for _, s := range []string{bucket, key, etag} {
+		h.Write([]byte(s))
+		h.Write([]byte{0}) // a separator no bucket, key or ETag contains
 	}
-	got, err := hex.DecodeString(signature)
-	if err != nil {
-		return fmt.Errorf("%w: %s is not hex", ErrBadSignature, SignatureHeader)
-	}
-	want, _ := hex.DecodeString(Sign(secret, ts, body))
-	if !hmac.Equal(got, want) {
-		return ErrBadSignature
-	}
-	if tolerance > 0 {
-		d := now.Sub(time.Unix(ts, 0))
-		if d > tolerance || d < -tolerance {
-			return ErrStale
-		}
-	}
-	return nil
+	return "msg_" + hex.EncodeToString(h.Sum(nil)[:16])
 }
 
 // Notifier posts signed notifications.
 type Notifier struct {
 	URL      string
-	Secret   []byte
+	Secret   string           // "whsec_<base64>", see stdwebhook.ParseSecret
 	Client   *http.Client     // nil: http.DefaultClient semantics with Timeout per attempt
 	Timeout  time.Duration    // per attempt; default 5 s
 	Attempts int              // default 3
@@ -105,6 +69,11 @@ func (w *Notifier) Notify(ctx context.Context, n Notification) error {
 	if err != nil {
 		return fmt.Errorf("webhook: encode: %w", err)
 	}
+	key, err := stdwebhook.ParseSecret(w.Secret)
+	if err != nil {
+		return fmt.Errorf("webhook: secret: %w", err)
+	}
+	id := MessageID(n.Bucket, n.Key, n.ETag)
 	attempts := w.Attempts
 	if attempts <= 0 {
 		attempts = 3
@@ -121,14 +90,14 @@ func (w *Notifier) Notify(ctx context.Context, n Notification) error {
 			}
 			delay *= 2
 		}
-		if last = w.post(ctx, body); last == nil {
+		if last = w.post(ctx, key, id, body); last == nil {
 			return nil
 		}
 	}
 	return fmt.Errorf("webhook: %d attempts failed: %w", attempts, last)
 }
 
-func (w *Notifier) post(ctx context.Context, body []byte) error {
+func (w *Notifier) post(ctx context.Context, key []byte, id string, body []byte) error {
 	timeout := w.Timeout
 	if timeout <= 0 {
 		timeout = 5 * time.Second
@@ -146,8 +115,9 @@ func (w *Notifier) post(ctx context.Context, body []byte) error {
 	}
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "ossupload-verify")
-	req.Header.Set(TimestampHeader, strconv.FormatInt(ts, 10))
-	req.Header.Set(SignatureHeader, Sign(w.Secret, ts, body))
+	// The timestamp is the attempt's, the id the event's (spec, "Webhook
+	// metadata").
+	stdwebhook.SetHeaders(req.Header, key, id, ts, body)
 	client := w.Client
 	if client == nil {
 		client = http.DefaultClient

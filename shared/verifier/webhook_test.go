@@ -2,63 +2,142 @@ package verifier_test
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
-// Vector computed independently of this code with OpenSSL 3.0:
-//
-//	printf '1700000000.{"bucket":"b","key":"uploads/u1/a.png","verdict":"verified"}' \
-//	  | openssl dgst -sha256 -hmac 'whsec-test-0123456789abcdef'
-const (
-	vecSecret = "whsec-test-0123456789abcdef"
-	vecTS     = "1700000000"
-	vecBody   = `{"bucket":"b","key":"uploads/u1/a.png","verdict":"verified"}`
-	vecSig    = "34cbc074bed16d422923c46f00c222505604b411bada7d67fdba7236937b7303"
-)
+// delivery is one request as a receiver saw it.
+type delivery struct {
+	header http.Header
+	body   []byte
+}
 
-func TestSignVector(t *testing.T) {
-	if got := verifier.Sign([]byte(vecSecret), 1700000000, []byte(vecBody)); got != vecSig {
-		t.Errorf("Sign = %s, want %s", got, vecSig)
+// deliveries is a receiver that records every request and answers with
+// the next status from answers (then 204).
+func deliveries(t *testing.T, answers ...int) (*httptest.Server, func() []delivery) {
+	var mu sync.Mutex
+	var got []delivery
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		got = append(got, delivery{r.Header.Clone(), body})
+		status := http.StatusNoContent
+		if len(got) <= len(answers) {
+			status = answers[len(got)-1]
+		}
+		mu.Unlock()
+		w.WriteHeader(status)
+	}))
+	t.Cleanup(srv.Close)
+	return srv, func() []delivery { mu.Lock(); defer mu.Unlock(); return append([]delivery(nil), got...) }
+}
+
+// Every attempt verifies with the official Standard Webhooks library and
+// carries the same webhook-id; another version of the object gets another.
+func TestDeliveriesVerifyWithTheStandardWebhooksLibrary(t *testing.T) {
+	const secret = "whsec_c2VjcmV0LWZvci10aGUtbGlicmFyeS10ZXN0LTAxMjM0NQ=="
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, got := deliveries(t, http.StatusServiceUnavailable)
+	n := &verifier.Notifier{URL: srv.URL, Secret: secret, Attempts: 3, Sleep: func(context.Context, time.Duration) error { return nil }}
+	v1 := verifier.Notification{Bucket: "b", Key: "uploads/u1/a.png", ETag: `"5B3C1A2E053D763E1B002CC607C5A0FE"`, Verdict: "verified", Size: 68}
+	v2 := v1
+	v2.ETag = `"0CC175B9C0F1B6A831C399E269772661"`
+	for _, n2 := range []verifier.Notification{v1, v1, v2} {
+		if err := n.Notify(context.Background(), n2); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d := got()
+	if len(d) != 4 { // a 503 and its retry, then one each
+		t.Fatalf("%d deliveries, want 4", len(d))
+	}
+	for i, x := range d {
+		if err := wh.Verify(x.body, x.header); err != nil {
+			t.Errorf("delivery %d: the library refuses it: %v\n%s %s", i, err, x.header, x.body)
+		}
+		if !strings.Contains(string(x.body), `"key":"uploads/u1/a.png"`) {
+			t.Errorf("delivery %d body: %s", i, x.body)
+		}
+	}
+	ids := make([]string, len(d))
+	for i, x := range d {
+		ids[i] = x.header.Get("webhook-id")
+	}
+	if ids[0] == "" || strings.Contains(ids[0], ".") || ids[1] != ids[0] || ids[2] != ids[0] || ids[3] == ids[0] {
+		t.Errorf("webhook-id per delivery %q: want one non-empty id without '.' for the first version (retry and repeat), another for the second", ids)
 	}
 }
 
-func TestVerify(t *testing.T) {
-	at := time.Unix(1700000000, 0)
-	cases := []struct {
-		name            string
-		secret, ts, sig string
-		body            string
-		now             time.Time
-		tolerance       time.Duration
-		want            error
-	}{
-		{"valid", vecSecret, vecTS, vecSig, vecBody, at, 5 * time.Minute, nil},
-		{"valid upper-case hex", vecSecret, vecTS, strings.ToUpper(vecSig), vecBody, at, 5 * time.Minute, nil},
-		{"valid no window", vecSecret, vecTS, vecSig, vecBody, at.Add(24 * time.Hour), 0, nil},
-		{"body changed", vecSecret, vecTS, vecSig, strings.Replace(vecBody, "verified", "rejected", 1), at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"timestamp changed", vecSecret, "1700000001", vecSig, vecBody, at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"wrong secret", "other", vecTS, vecSig, vecBody, at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"not hex", vecSecret, vecTS, "zz", vecBody, at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"empty signature", vecSecret, vecTS, "", vecBody, at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"bad timestamp", vecSecret, "soon", vecSig, vecBody, at, 5 * time.Minute, verifier.ErrBadSignature},
-		{"too old", vecSecret, vecTS, vecSig, vecBody, at.Add(6 * time.Minute), 5 * time.Minute, verifier.ErrStale},
-		{"from the future", vecSecret, vecTS, vecSig, vecBody, at.Add(-6 * time.Minute), 5 * time.Minute, verifier.ErrStale},
+// The library refuses a delivery whose body was changed, one signed with
+// another secret and one whose timestamp is older than its 5-minute window.
+func TestStandardWebhooksLibraryRefusesForgeries(t *testing.T) {
+	const secret = "whsec_c2VjcmV0LWZvci10aGUtbGlicmFyeS10ZXN0LTAxMjM0NQ=="
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
 	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			err := verifier.Verify([]byte(tc.secret), tc.ts, tc.sig, []byte(tc.body), tc.now, tc.tolerance)
-			if !errors.Is(err, tc.want) || (tc.want == nil) != (err == nil) {
-				t.Errorf("Verify = %v, want %v", err, tc.want)
-			}
-		})
+	other, err := standardwebhooks.NewWebhook("whsec_" + base64.StdEncoding.EncodeToString([]byte("another-secret-of-24-bytes!")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv, got := deliveries(t)
+	n := &verifier.Notifier{URL: srv.URL, Secret: secret}
+	note := verifier.Notification{Bucket: "b", Key: "uploads/u1/a.png", ETag: `"E1"`, Verdict: "verified"}
+	if err := n.Notify(context.Background(), note); err != nil {
+		t.Fatal(err)
+	}
+	n.Now = func() time.Time { return time.Now().Add(-10 * time.Minute) }
+	if err := n.Notify(context.Background(), note); err != nil {
+		t.Fatal(err)
+	}
+	d := got()
+	if len(d) != 2 {
+		t.Fatalf("%d deliveries", len(d))
+	}
+	if err := wh.Verify(d[0].body, d[0].header); err != nil {
+		t.Fatalf("the fresh delivery is refused: %v", err)
+	}
+	tampered := []byte(strings.Replace(string(d[0].body), `"verified"`, `"rejected"`, 1))
+	if string(tampered) == string(d[0].body) {
+		t.Fatal("body not tampered")
+	}
+	if err := wh.Verify(tampered, d[0].header); !errors.Is(err, standardwebhooks.ErrNoMatchingSignature) {
+		t.Errorf("tampered body: %v, want ErrNoMatchingSignature", err)
+	}
+	if err := other.Verify(d[0].body, d[0].header); !errors.Is(err, standardwebhooks.ErrNoMatchingSignature) {
+		t.Errorf("another secret: %v, want ErrNoMatchingSignature", err)
+	}
+	if err := wh.Verify(d[1].body, d[1].header); !errors.Is(err, standardwebhooks.ErrMessageTooOld) {
+		t.Errorf("10-minute-old timestamp: %v, want ErrMessageTooOld", err)
+	}
+	if err := wh.VerifyIgnoringTimestamp(d[1].body, d[1].header); err != nil {
+		t.Errorf("the old delivery's signature itself: %v", err)
+	}
+}
+
+func TestNotifierRefusesAPlainSecret(t *testing.T) {
+	srv, got := deliveries(t)
+	n := &verifier.Notifier{URL: srv.URL, Secret: "plain-old-secret-0123456789abcdef"}
+	if err := n.Notify(context.Background(), verifier.Notification{Key: "k"}); err == nil || strings.Contains(err.Error(), "plain-old") {
+		t.Errorf("Notify with a plain secret: %v", err)
+	}
+	if len(got()) != 0 {
+		t.Error("sent unsigned or wrongly signed")
 	}
 }
 
@@ -76,7 +155,7 @@ func TestNotifierRetriesAndTimeout(t *testing.T) {
 	}))
 	defer srv.Close()
 	var delays []time.Duration
-	n := &verifier.Notifier{URL: srv.URL, Secret: []byte("s"), Timeout: 100 * time.Millisecond, Attempts: 3, Backoff: 10 * time.Millisecond,
+	n := &verifier.Notifier{URL: srv.URL, Secret: testSecret, Timeout: 100 * time.Millisecond, Attempts: 3, Backoff: 10 * time.Millisecond,
 		Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil }}
 	if err := n.Notify(context.Background(), verifier.Notification{Key: "k"}); err != nil {
 		t.Fatal(err)

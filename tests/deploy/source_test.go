@@ -27,10 +27,12 @@ var deployedFunctions = []string{"sign", "sts", "verify"}
 var contractEnv = func() map[string][]string {
 	// OSS_ENDPOINT is how a function reaches OSS: sign (GET /status) and
 	// verify do, sts never calls OSS. STS_CACHE_SIZE is sts's own addition.
+	// SWEEP_MIN_AGE_SECONDS: verify's sweep judges uploads this old, sign's
+	// GET /status calls them overdue.
 	common := []string{"OSS_BUCKET", "OSS_REGION", "UPLOAD_PREFIX", "UPLOAD_MAX_BYTES", "UPLOAD_ALLOWED_TYPES", "LOG_LEVEL"}
 	httpFn := []string{"OSS_UPLOAD_URL", "AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_ALLOW_ANONYMOUS", "CORS_ALLOWED_ORIGINS"}
 	return map[string][]string{
-		"sign":   slices.Concat(common, httpFn, []string{"OSS_ENDPOINT", "SIGNATURE_VERSION", "POLICY_EXPIRY_SECONDS", "QUARANTINE_PREFIX"}),
+		"sign":   slices.Concat(common, httpFn, []string{"OSS_ENDPOINT", "SIGNATURE_VERSION", "POLICY_EXPIRY_SECONDS", "QUARANTINE_PREFIX", "SWEEP_MIN_AGE_SECONDS"}),
 		"sts":    slices.Concat(common, httpFn, []string{"STS_ROLE_ARN", "STS_ENDPOINT", "STS_DURATION_SECONDS", "STS_CACHE_SIZE"}),
 		"verify": slices.Concat(common, []string{"OSS_ENDPOINT", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT_SECONDS", "SWEEP_MIN_AGE_SECONDS"}),
 	}

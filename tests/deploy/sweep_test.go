@@ -66,6 +66,16 @@ func checkSweepTriggers(where string, triggers []any, env, props map[string]any)
 	return errs
 }
 
+// checkSameSweepAge: sign's GET /status calls an upload overdue at the age
+// verify's sweep starts judging it, so both read the same
+// SWEEP_MIN_AGE_SECONDS (the values as deployed, by function id).
+func checkSameSweepAge(file string, ages map[string]any) []error {
+	if s, v := str(ages["sign"]), str(ages["verify"]); s != v {
+		return []error{fmt.Errorf("%s: SWEEP_MIN_AGE_SECONDS of sign (%q) differs from verify's (%q): /status would call uploads overdue at another age than the sweep judges them", file, s, v)}
+	}
+	return nil
+}
+
 // checkSweepList: a statement granting oss:ListObjects carries exactly the
 // condition StringLike oss:Prefix <UploadPrefix>* (OSS RAM condition key
 // oss:Prefix), or it would list the whole bucket.
@@ -102,6 +112,7 @@ func TestSweepChecksCatchMutations(t *testing.T) {
 		{"timer type", timer("triggerType"), "http", "want timer"},
 		{"age too short", senv, "3700", "could race an event"},
 		{"age missing", senv, nil, "SWEEP_MIN_AGE_SECONDS"},
+		{"sign's age differs", []any{"resources", "sign", "props", "environmentVariables", "SWEEP_MIN_AGE_SECONDS"}, "3600", "differs from verify's"},
 	}
 	for _, tc := range syaml {
 		t.Run("s.yaml "+tc.name, func(t *testing.T) {
@@ -123,6 +134,7 @@ func TestSweepChecksCatchMutations(t *testing.T) {
 		{"list unconditional", append(list, "Condition"), nil, "needs exactly the condition"},
 		{"list whole bucket", append(list, "Condition", "StringLike", "oss:Prefix"), []any{"*"}, "needs exactly the condition"},
 		{"list no prefix", list, nil, "does not grant oss:ListObjects"},
+		{"sign's age differs", []any{"Resources", "SignFunction", "Properties", "EnvironmentVariables", "SWEEP_MIN_AGE_SECONDS"}, "3600", "differs from verify's"},
 	}
 	for _, tc := range tmpl {
 		t.Run("template "+tc.name, func(t *testing.T) {

@@ -101,6 +101,7 @@ func checkSYAML(doc map[string]any, required map[string][]string) []error {
 		bad("actions.pre-deploy does not run `make build`: s deploy would ship stale or missing binaries")
 	}
 	resources, _ := doc["resources"].(map[string]any)
+	sweepAges := map[string]any{}
 	for _, fn := range deployedFunctions {
 		where := "s.yaml resources." + fn
 		r, ok := resources[fn].(map[string]any)
@@ -134,6 +135,7 @@ func checkSYAML(doc map[string]any, required map[string][]string) []error {
 		env, _ := props["environmentVariables"].(map[string]any)
 		errs = append(errs, checkEnv(where+".environmentVariables", env, required[fn])...)
 		errs = append(errs, checkNoEmptyEnv(where+".environmentVariables", env)...)
+		sweepAges[fn] = env["SWEEP_MIN_AGE_SECONDS"]
 		if fn != "verify" {
 			errs = append(errs, checkAuth(where+".environmentVariables", env)...)
 		}
@@ -179,7 +181,7 @@ func checkSYAML(doc map[string]any, required map[string][]string) []error {
 			}
 		}
 	}
-	return errs
+	return append(errs, checkSameSweepAge("s.yaml", sweepAges)...)
 }
 
 func TestSYAMLMatchesTheCode(t *testing.T) {

@@ -249,6 +249,7 @@ func checkTemplateSemantics(doc map[string]any, required map[string][]string, co
 		triggersOf[str(p["FunctionName"])] = append(triggersOf[str(p["FunctionName"])], t)
 	}
 	seen := map[string]bool{}
+	sweepAges := map[string]any{}
 	for _, id := range rosResourcesOfType(doc, "ALIYUN::FC3::Function") {
 		p, _ := e.eval(at2(doc, "Resources", id, "Properties")).(map[string]any)
 		name := str(p["FunctionName"])
@@ -272,6 +273,7 @@ func checkTemplateSemantics(doc map[string]any, required map[string][]string, co
 		}
 		env, _ := props["environmentVariables"].(map[string]any)
 		errs = append(errs, checkEnv(where+".EnvironmentVariables", env, required[fn])...)
+		sweepAges[fn] = env["SWEEP_MIN_AGE_SECONDS"]
 		// A literal '' (a parameter's empty default is the deployer's
 		// choice and is not judged here).
 		raw, _ := at2(doc, "Resources", id, "Properties", "EnvironmentVariables").(map[string]any)
@@ -326,6 +328,7 @@ func checkTemplateSemantics(doc map[string]any, required map[string][]string, co
 			}
 		}
 	}
+	errs = append(errs, checkSameSweepAge("template.yaml", sweepAges)...)
 	for _, fn := range deployedFunctions {
 		if !seen[fn] {
 			bad("template.yaml: no ALIYUN::FC3::Function for %s", fn)

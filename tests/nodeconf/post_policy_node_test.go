@@ -28,8 +28,9 @@ const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M/
 
 // startLocalStack runs the local stack in this process on free ports, with
 // host builds of the three functions, so the sts answer is the real
-// function's and the upload meets the real verify function.
-func startLocalStack(t *testing.T, root string) *localstack.Stack {
+// function's and the upload meets the real verify function. opts adjust the
+// configuration before the start.
+func startLocalStack(t *testing.T, root string, opts ...func(*localstack.Config)) *localstack.Stack {
 	t.Helper()
 	bin := t.TempDir()
 	for _, fn := range []string{"sign", "sts", "verify"} {
@@ -41,11 +42,15 @@ func startLocalStack(t *testing.T, root string) *localstack.Stack {
 		}
 	}
 	var logs syncBuffer
-	s, err := localstack.Start(context.Background(), localstack.Config{
+	cfg := localstack.Config{
 		OSSAddr: "127.0.0.1:0", STSAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", SignAddr: "127.0.0.1:0", STSFunctionAddr: "127.0.0.1:0",
 		DataDir: t.TempDir(), BinDir: bin, SYAML: filepath.Join(root, "s.yaml"), Template: filepath.Join(root, "template.yaml"),
 		WebRoot: filepath.Join(root, "web"), Getenv: func(string) string { return "" }, Output: &logs,
-	})
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s, err := localstack.Start(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("local stack: %v\n%s", err, logs.String())
 	}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -111,6 +112,7 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 	third := "uploads/u1/third.png"
 	must(t, root.PutObject(third, bytes.NewReader(pngBytes(t)), aoss.ContentType("image/png")))
 	evs := s.drain()
+	before := len(s.hook.requestIDs())
 	s.hook.setRefuse(true)
 	err = invoke(evs[0])
 	var ie *fcruntime.InvocationError
@@ -123,6 +125,11 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 	}
 	if n := s.hook.forKey(third); len(n) != 1 {
 		t.Errorf("third webhooks = %+v", n)
+	}
+	// Every attempt of both invocations carries the same webhook-id, so the
+	// app de-duplicates them.
+	if ids := s.hook.requestIDs()[before:]; len(ids) < 2 || ids[0] == "" || slices.ContainsFunc(ids, func(id string) bool { return id != ids[0] }) {
+		t.Errorf("webhook-id of the refused attempts and the retry: %q, want one id", ids)
 	}
 
 	rt.Close() // waits for the process, so everything it printed is in output

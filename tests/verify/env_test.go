@@ -23,6 +23,7 @@ import (
 	"time"
 
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
 
 	"github.com/ossupload/ossupload/local/iam"
 	"github.com/ossupload/ossupload/local/oss"
@@ -39,7 +40,7 @@ const (
 	devSecret  = "devSecretE2EVERIFY0123456789"
 	fcAK       = "LTAIfcE2EVERIFY"
 	fcSecret   = "fcSecretE2EVERIFY0123456789"
-	hookSecret = "whsec-e2e-0123456789abcdef"
+	hookSecret = "whsec_aG9vay1zZWNyZXQtZm9yLXRoZS12ZXJpZnktZTJlLXRlc3Rz" // Standard Webhooks format
 )
 
 // stack is the emulator side of an end-to-end test.
@@ -226,11 +227,21 @@ func payload(e oss.Event) []byte {
 	return b
 }
 
-// receiver is the app's webhook endpoint: it verifies every signature with
-// verifier.Verify and records what it accepted.
+// hookLib is the official Standard Webhooks library, set up as an app would.
+var hookLib = func() *standardwebhooks.Webhook {
+	wh, err := standardwebhooks.NewWebhook(hookSecret)
+	if err != nil {
+		panic(err)
+	}
+	return wh
+}()
+
+// receiver is the app's webhook endpoint: it verifies every delivery with
+// the Standard Webhooks library and records what it accepted.
 type receiver struct {
 	mu     sync.Mutex
 	got    []verifier.Notification
+	ids    []string // the webhook-id of every request, refused ones too
 	bad    int
 	refuse bool // answer 503 to everything
 	url    string
@@ -244,11 +255,12 @@ func newReceiver(t *testing.T) *receiver {
 		body, _ := io.ReadAll(req.Body)
 		r.mu.Lock()
 		defer r.mu.Unlock()
+		r.ids = append(r.ids, req.Header.Get("webhook-id"))
 		if r.refuse {
 			http.Error(w, "down for maintenance", http.StatusServiceUnavailable)
 			return
 		}
-		if err := verifier.Verify([]byte(hookSecret), req.Header.Get(verifier.TimestampHeader), req.Header.Get(verifier.SignatureHeader), body, time.Now(), 5*time.Minute); err != nil {
+		if err := hookLib.Verify(body, req.Header); err != nil {
 			r.bad++
 			http.Error(w, "bad signature", http.StatusUnauthorized)
 			return
@@ -271,6 +283,12 @@ func (r *receiver) notifications() []verifier.Notification {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	return append([]verifier.Notification(nil), r.got...)
+}
+
+func (r *receiver) requestIDs() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return append([]string(nil), r.ids...)
 }
 
 func (r *receiver) forKey(key string) []verifier.Notification {

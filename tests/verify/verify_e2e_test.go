@@ -24,7 +24,7 @@ func (s *stack) newVerifier(t *testing.T, maxBytes int64) *verifier.Verifier {
 		QuarantinePrefix: "quarantine/",
 		Action:           verifier.ActionQuarantine,
 		Store:            &verifier.OSSStore{Endpoint: s.url, Region: region, Bucket: bucket, Credentials: staticCreds(s.sts(t, fcAK, "verify", "verify-fn", ""))},
-		Notifier:         &verifier.Notifier{URL: s.hook.url, Secret: []byte(hookSecret), Timeout: 5 * time.Second},
+		Notifier:         &verifier.Notifier{URL: s.hook.url, Secret: hookSecret, Timeout: 5 * time.Second},
 	}
 }
 

@@ -18,7 +18,7 @@ import (
 )
 
 type event struct {
-	Action    string          `json:"action"` // echo | error | panic | sleep | exit | failUntil
+	Action    string          `json:"action"` // echo | error | panic | sleep | exit | failUntil | hangUntil
 	Sleep     string          `json:"sleep"`
 	Code      int             `json:"code"`
 	N         int             `json:"n"`
@@ -79,6 +79,10 @@ func handle(ctx context.Context, raw json.RawMessage) (any, error) {
 			return nil, err
 		}
 		return map[string]int{"childPid": cmd.Process.Pid, "pid": os.Getpid()}, nil
+	case "hangUntil": // a first attempt that only a kill ends
+		if fctx.RetryCount < ev.N {
+			select {}
+		}
 	case "failUntil":
 		if fctx.RetryCount < ev.N {
 			return nil, fmt.Errorf("retry %d < %d", fctx.RetryCount, ev.N)

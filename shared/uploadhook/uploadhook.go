@@ -1,0 +1,186 @@
+// Package uploadhook asks the app, before anything is signed, whether an
+// upload may go ahead (UPLOAD_HOOK_URL): the caller, the upload path, the
+// file's name, type and size and an opaque client payload are POSTed as
+// JSON, signed the Standard Webhooks way like verify's completion webhook
+// (package stdwebhook), and the app answers allow or deny, with a message
+// for the caller and metadata to pin on the object. Anything but a clear
+// answer in time (transport error, timeout, non-2xx, unreadable or invalid
+// JSON) is ErrUnavailable: the caller gets a 503 and no signature.
+package uploadhook
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
+)
+
+// Request is the JSON body of a hook call.
+type Request struct {
+	Type          string          `json:"type"` // always "upload.requested"
+	User          string          `json:"user"`
+	Via           string          `json:"via"` // form | presign | sts
+	Filename      string          `json:"filename,omitempty"`
+	ContentType   string          `json:"contentType,omitempty"`
+	Size          int64           `json:"size,omitempty"`
+	ClientPayload json.RawMessage `json:"clientPayload,omitempty"` // as the caller sent it, or absent
+}
+
+// Decision is the app's answer.
+type Decision struct {
+	Allow    bool              `json:"allow"`
+	Message  string            `json:"message,omitempty"`  // shown to the caller on deny
+	Metadata map[string]string `json:"metadata,omitempty"` // pinned as x-oss-meta-<name>
+}
+
+// ErrUnavailable is every failure to get a valid answer in time.
+var ErrUnavailable = errors.New("upload hook unavailable")
+
+// Limits on an answer. OSS user metadata names may hold only letters,
+// digits and hyphens (upper case is folded), values only visible ASCII, and
+// all user metadata of an object at most 8 KB
+// (https://help.aliyun.com/en/oss/user-guide/0011-00000004,
+// https://help.aliyun.com/en/oss/user-guide/0011-00000002); the hook gets a
+// quarter of that so the service's own metadata always fits.
+const (
+	MaxAnswerBytes   = 16 << 10
+	MaxMessageBytes  = 256
+	MaxMetadataBytes = 2 << 10
+	MaxMetadataName  = 64
+)
+
+// Client calls the hook.
+type Client struct {
+	URL     string
+	Secret  string        // whsec_<base64>, see stdwebhook.ParseSecret
+	Timeout time.Duration // the whole call; default 3 s
+	Client  *http.Client  // nil: http.DefaultClient
+	// Now gives the call's timestamp; required (time is passed in).
+	Now func() time.Time
+}
+
+// Ask sends r and returns the app's decision. A deny is a Decision with
+// Allow false, not an error.
+func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
+	r.Type = "upload.requested"
+	body, err := json.Marshal(r)
+	if err != nil {
+		return Decision{}, fmt.Errorf("%w: encode: %v", ErrUnavailable, err)
+	}
+	key, err := stdwebhook.ParseSecret(c.Secret)
+	if err != nil {
+		return Decision{}, fmt.Errorf("%w: secret: %v", ErrUnavailable, err)
+	}
+	var idb [16]byte
+	_, _ = rand.Read(idb[:])
+	id := "msg_" + hex.EncodeToString(idb[:]) // one call, one id: calls are not retried
+	timeout := c.Timeout
+	if timeout <= 0 {
+		timeout = 3 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	if err != nil {
+		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("User-Agent", "ossupload-hook")
+	stdwebhook.SetHeaders(req.Header, key, id, c.Now().Unix(), body)
+	client := c.Client
+	if client == nil {
+		client = http.DefaultClient
+	}
+	resp, err := client.Do(req)
+	if err != nil {
+		var ue *url.Error
+		if errors.As(err, &ue) {
+			err = ue.Err // the URL may carry a token: keep it out of errors and logs
+		}
+		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	defer resp.Body.Close()
+	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
+	if err != nil {
+		return Decision{}, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
+	}
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return Decision{}, fmt.Errorf("%w: the hook answered %d", ErrUnavailable, resp.StatusCode)
+	}
+	if len(answer) > MaxAnswerBytes {
+		return Decision{}, fmt.Errorf("%w: answer larger than %d bytes", ErrUnavailable, MaxAnswerBytes)
+	}
+	var d struct {
+		Allow *bool `json:"allow"`
+		Decision
+	}
+	if err := json.Unmarshal(answer, &d); err != nil || d.Allow == nil {
+		return Decision{}, fmt.Errorf("%w: the answer is not JSON with a boolean \"allow\"", ErrUnavailable)
+	}
+	d.Decision.Allow = *d.Allow
+	if err := check(d.Decision); err != nil {
+		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
+	}
+	return d.Decision, nil
+}
+
+func check(d Decision) error {
+	if len(d.Message) > MaxMessageBytes || !visibleASCII(d.Message) {
+		return fmt.Errorf("message: at most %d bytes of visible ASCII", MaxMessageBytes)
+	}
+	if !d.Allow && len(d.Metadata) > 0 {
+		return errors.New("metadata on a deny")
+	}
+	total := 0
+	for k, v := range d.Metadata {
+		total += len(k) + len(v)
+		if k == "" || len(k) > MaxMetadataName {
+			return fmt.Errorf("metadata name of %d bytes, want 1 to %d", len(k), MaxMetadataName)
+		}
+		for _, c := range []byte(k) {
+			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+				return fmt.Errorf("metadata name %q: only a-z, 0-9 and -", k)
+			}
+		}
+		if !visibleASCII(v) {
+			return fmt.Errorf("metadata %q: value must be visible ASCII", k)
+		}
+	}
+	if total > MaxMetadataBytes {
+		return fmt.Errorf("metadata of %d bytes, at most %d", total, MaxMetadataBytes)
+	}
+	return nil
+}
+
+func visibleASCII(s string) bool {
+	for _, c := range []byte(s) {
+		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// HTTPError is the caller's answer for a failed Ask or a deny: 503
+// HookUnavailable (no detail: it may name the app's internals) or 403
+// UploadDenied with the app's message.
+func HTTPError(d Decision, err error) *httpapi.Error {
+	if err != nil {
+		return httpapi.Errorf(http.StatusServiceUnavailable, "HookUnavailable", "the app could not approve this upload now; try again later")
+	}
+	msg := d.Message
+	if msg == "" {
+		msg = "the app refused this upload"
+	}
+	return httpapi.Errorf(http.StatusForbidden, "UploadDenied", "%s", msg)
+}

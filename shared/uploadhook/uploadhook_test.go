@@ -1,0 +1,173 @@
+package uploadhook_test
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	standardwebhooks "github.com/standard-webhooks/standard-webhooks/libraries/go"
+
+	"github.com/ossupload/ossupload/shared/uploadhook"
+)
+
+var (
+	appSecret   = "whsec_" + base64.StdEncoding.EncodeToString([]byte("the-apps-pre-sign-hook-secret-0123"))
+	otherSecret = "whsec_" + base64.StdEncoding.EncodeToString([]byte("not-the-apps-secret-0123456789abc"))
+)
+
+// app is the app's hook endpoint on loopback: it checks each call with the
+// official Standard Webhooks library under its secret (401 if that fails)
+// and answers with answer(request).
+func app(t *testing.T, secret string, answer func(w http.ResponseWriter, r *http.Request, got uploadhook.Request)) string {
+	wh, err := standardwebhooks.NewWebhook(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		if err := wh.Verify(body, r.Header); err != nil {
+			http.Error(w, "bad signature", http.StatusUnauthorized)
+			return
+		}
+		var got uploadhook.Request
+		if err := json.Unmarshal(body, &got); err != nil {
+			t.Errorf("hook body: %v", err)
+		}
+		answer(w, r, got)
+	}))
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+func reply(s string) func(http.ResponseWriter, *http.Request, uploadhook.Request) {
+	return func(w http.ResponseWriter, _ *http.Request, _ uploadhook.Request) { _, _ = io.WriteString(w, s) }
+}
+
+var call = uploadhook.Request{User: "user-42", Via: "form", Filename: "avatar.png", ContentType: "image/png", Size: 2048,
+	ClientPayload: json.RawMessage(`{"projectId":"p-7"}`)}
+
+func TestAllowWithMetadata(t *testing.T) {
+	seenc := make(chan uploadhook.Request, 1)
+	url := app(t, appSecret, func(w http.ResponseWriter, _ *http.Request, got uploadhook.Request) {
+		seenc <- got
+		_, _ = io.WriteString(w, `{"allow":true,"metadata":{"project-id":"p-7"}}`)
+	})
+	c := &uploadhook.Client{URL: url, Secret: appSecret, Now: time.Now}
+	d, err := c.Ask(context.Background(), call)
+	if err != nil || !d.Allow || d.Metadata["project-id"] != "p-7" || len(d.Metadata) != 1 {
+		t.Fatalf("Ask = %+v, %v", d, err)
+	}
+	seen := <-seenc
+	want := call
+	want.Type = "upload.requested"
+	if seen.Type != want.Type || seen.User != want.User || seen.Via != want.Via || seen.Filename != want.Filename ||
+		seen.ContentType != want.ContentType || seen.Size != want.Size || string(seen.ClientPayload) != string(want.ClientPayload) {
+		t.Errorf("the app saw %+v, want %+v", seen, want)
+	}
+}
+
+func TestDenyCarriesTheAppsMessage(t *testing.T) {
+	c := &uploadhook.Client{URL: app(t, appSecret, reply(`{"allow":false,"message":"project p-7 is read-only"}`)), Secret: appSecret, Now: time.Now}
+	d, err := c.Ask(context.Background(), call)
+	if err != nil || d.Allow {
+		t.Fatalf("Ask = %+v, %v", d, err)
+	}
+	e := uploadhook.HTTPError(d, nil)
+	if e.Status != http.StatusForbidden || e.Code != "UploadDenied" || e.Message != "project p-7 is read-only" {
+		t.Errorf("HTTPError = %+v", e)
+	}
+}
+
+// Everything that is not a clear, valid answer in time is ErrUnavailable,
+// which callers turn into a 503 without a signature.
+func TestUnavailable(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		secret string // the app's
+		answer func(http.ResponseWriter, *http.Request, uploadhook.Request)
+	}{
+		{"bad signature (app has another secret)", otherSecret, reply(`{"allow":true}`)},
+		{"slow", appSecret, func(w http.ResponseWriter, r *http.Request, _ uploadhook.Request) { <-r.Context().Done() }},
+		{"500 with an allow body", appSecret, func(w http.ResponseWriter, _ *http.Request, _ uploadhook.Request) {
+			w.WriteHeader(500)
+			_, _ = io.WriteString(w, `{"allow":true}`)
+		}},
+		{"not JSON", appSecret, reply(`allow`)},
+		{"no allow", appSecret, reply(`{"message":"ok"}`)},
+		{"allow not boolean", appSecret, reply(`{"allow":"yes"}`)},
+		{"metadata name with underscore", appSecret, reply(`{"allow":true,"metadata":{"project_id":"p"}}`)},
+		{"metadata name upper case", appSecret, reply(`{"allow":true,"metadata":{"Project":"p"}}`)},
+		{"metadata value with newline", appSecret, reply(`{"allow":true,"metadata":{"p":"a\nb"}}`)},
+		{"metadata too large", appSecret, reply(`{"allow":true,"metadata":{"p":"` + strings.Repeat("x", 2100) + `"}}`)},
+		{"metadata on a deny", appSecret, reply(`{"allow":false,"metadata":{"p":"x"}}`)},
+		{"message with control character", appSecret, reply(`{"allow":false,"message":"no\u0007"}`)},
+		{"answer too large", appSecret, reply(`{"allow":true,"message":"` + strings.Repeat(" ", 17<<10) + `"}`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &uploadhook.Client{URL: app(t, tc.secret, tc.answer) + "/hook?token=keep-me-out", Secret: appSecret, Timeout: 200 * time.Millisecond, Now: time.Now}
+			start := time.Now()
+			d, err := c.Ask(context.Background(), call)
+			if took := time.Since(start); took > 2*time.Second {
+				t.Errorf("Ask took %v with a 200 ms timeout", took)
+			}
+			if !errors.Is(err, uploadhook.ErrUnavailable) {
+				t.Fatalf("Ask = %+v, %v; want ErrUnavailable", d, err)
+			}
+			if strings.Contains(err.Error(), "keep-me-out") {
+				t.Errorf("the error leaks the URL: %v", err)
+			}
+			if e := uploadhook.HTTPError(d, err); e.Status != http.StatusServiceUnavailable || e.Code != "HookUnavailable" {
+				t.Errorf("HTTPError = %+v", e)
+			}
+		})
+	}
+}
+
+// The signature covers the body: the library refuses a call whose body was
+// changed on the way, and one whose timestamp is outside its window.
+func TestCallsAreSignedOverTheBody(t *testing.T) {
+	wh, err := standardwebhooks.NewWebhook(appSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type delivery struct {
+		header http.Header
+		body   []byte
+	}
+	got := make(chan delivery, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		got <- delivery{r.Header.Clone(), must(io.ReadAll(r.Body))}
+		_, _ = io.WriteString(w, `{"allow":true}`)
+	}))
+	defer srv.Close()
+	c := &uploadhook.Client{URL: srv.URL, Secret: appSecret, Now: func() time.Time { return time.Now().Add(-10 * time.Minute) }}
+	if _, err := c.Ask(context.Background(), call); err != nil {
+		t.Fatal(err)
+	}
+	d := <-got
+	header, body := d.header, d.body
+	if err := wh.VerifyIgnoringTimestamp(body, header); err != nil {
+		t.Fatalf("the call does not verify: %v", err)
+	}
+	if err := wh.Verify(body, header); !errors.Is(err, standardwebhooks.ErrMessageTooOld) {
+		t.Errorf("10-minute-old call: %v, want ErrMessageTooOld", err)
+	}
+	tampered := []byte(strings.Replace(string(body), `"size":2048`, `"size":1`, 1))
+	if err := wh.VerifyIgnoringTimestamp(tampered, header); !errors.Is(err, standardwebhooks.ErrNoMatchingSignature) || string(tampered) == string(body) {
+		t.Errorf("tampered body: %v", err)
+	}
+}
+
+func must[T any](v T, err error) T {
+	if err != nil {
+		panic(err)
+	}
+	return v
+}
