@@ -59,12 +59,18 @@ build-host:
 	@$(GO) build -o $(HOST)/localstack ./local
 
 ## web-deps / test-deps: what the demo page and the Node/browser tests need from npm, installed from the
-## lockfiles when they change (skipped with a note when npm is missing: everything else works without Node)
+## lockfiles when they change (skipped with a note when npm is missing: everything else works without Node);
+## web-deps also bundles the page's Uppy with the pinned esbuild into web/dist/ (not committed)
 web-deps:
-	@$(MAKE) --no-print-directory -s web/node_modules/.package-lock.json || true
+	@$(MAKE) --no-print-directory -s web/node_modules/.package-lock.json web/dist/uppy.js || true
 test-deps:
 	@$(MAKE) --no-print-directory -s tests/node_modules/.package-lock.json || true
 node-deps: web-deps test-deps
+
+web/dist/uppy.js: web/uppy-bundle.mjs web/node_modules/.package-lock.json
+	@echo "Bundling Uppy for the demo page (esbuild: web/dist/uppy.js, web/dist/uppy.css)"
+	@web/node_modules/.bin/esbuild web/uppy-bundle.mjs --bundle --format=iife --global-name=UppyBundle --minify \
+		--log-level=warning --outdir=web/dist --entry-names=uppy
 
 %/node_modules/.package-lock.json: %/package-lock.json
 	@if command -v npm >/dev/null 2>&1; then \
@@ -111,4 +117,4 @@ lint:
 	$(GO) vet ./...
 
 clean:
-	rm -rf build .localstack
+	rm -rf build .localstack web/dist

@@ -1,9 +1,11 @@
-// The demo page of the local stack. Plain browser JavaScript, no build step.
-// It talks to three things: the local stack's dev endpoints (/config.json,
-// /dev/token), the sign and sts functions' HTTP triggers, and OSS itself.
+// The demo page of the local stack. Plain browser JavaScript, no build step
+// of its own (Uppy comes bundled from npm as /vendor/uppy.js, see
+// uppy-bundle.mjs). It talks to three things: the local stack's dev endpoints
+// (/config.json, /dev/token), the sign and sts functions' HTTP triggers, and
+// OSS itself.
 'use strict';
 
-const state = { config: null, token: null, user: null };
+const state = { config: null, token: null, user: null, uppy: null };
 const $ = (id) => document.getElementById(id);
 
 async function main() {
@@ -11,6 +13,11 @@ async function main() {
   $('signin-form').addEventListener('submit', signIn);
   $('post-upload').addEventListener('click', () => uploadByForm().catch(showError('form')));
   $('mp-upload').addEventListener('click', () => uploadWithAliOSS().catch(showError('ali-oss')));
+  for (const tab of document.querySelectorAll('[role=tab]')) tab.addEventListener('click', () => showTab(tab));
+  if (typeof UppyBundle === 'undefined') {
+    $('uppy-note').textContent = 'Uppy is not built, so this part is disabled. Install Node.js and npm, then run `make run` again ' +
+      '(it runs `make web-deps`, which bundles Uppy from npm with esbuild).';
+  }
   if (typeof OSS === 'undefined') {
     const warn = $('alioss-missing');
     warn.hidden = false;
@@ -32,6 +39,14 @@ async function signIn(ev) {
   $('whoami').textContent = 'signed in as ' + user;
   $('post-upload').disabled = false;
   $('mp-upload').disabled = typeof OSS === 'undefined';
+  if (typeof UppyBundle !== 'undefined') startUppy();
+}
+
+function showTab(tab) {
+  for (const t of document.querySelectorAll('[role=tab]')) {
+    t.setAttribute('aria-selected', String(t === tab));
+    $(t.getAttribute('aria-controls')).hidden = t !== tab;
+  }
 }
 
 function authHeaders(extra) {
@@ -109,17 +124,57 @@ async function uploadWithAliOSS() {
   pollVerdict(row, key);
 }
 
+// --- Uppy: @uppy/aws-s3 in signRequest mode on the sign function's /presign
+// Made again at each sign-in, for the signed-in user's token. The
+// uppy.use(AwsS3, ...) block is the README's, word for word (a Go test in
+// local/devpage compares them): copy either into your app.
+function startUppy() {
+  if (state.uppy) state.uppy.destroy();
+  $('uppy-note').hidden = true;
+  const { Uppy, Dashboard, AwsS3 } = UppyBundle;
+  const SIGN_URL = state.config.signUrl.replace(/\/$/, '');
+  const jwt = state.token;
+  const uppy = new Uppy({ id: 'demo-' + state.user });
+  uppy.use(Dashboard, { inline: true, target: '#uppy-dashboard', width: '100%', height: 380, proudlyDisplayPoweredByUppy: false });
+  uppy.use(AwsS3, {
+    shouldUseMultipart: (file) => file.size > 5 * 1024 * 1024,
+    getChunkSize: () => 5 * 1024 * 1024,
+    generateObjectKey: (file) => file.id,
+    async signRequest(req) {
+      const file = uppy.getFile(req.key);                          // undefined after the initiate: the key is the server's
+      const extra = file ? { filename: file.name, contentType: file.type, size: file.size } : {};
+      const res = await fetch(SIGN_URL + '/presign', {
+        method: 'POST',
+        headers: { Authorization: 'Bearer ' + jwt, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ ...req, ...extra }),
+      });
+      if (!res.ok) throw new Error((await res.json()).error.message);
+      return res.json();
+    },
+  });
+  uppy.on('progress', (p) => { $('uppy-progress').value = p; });
+  uppy.on('upload-success', (file, response) => {
+    const key = response.body.key;
+    pollVerdict(addRow('uppy', key, file.size), key);
+  });
+  uppy.on('upload-error', (file, err) => showError('uppy')(new Error(file.name + ': ' + err.message)));
+  state.uppy = uppy;
+}
+
 // --- verdicts ----------------------------------------------------------------
+// verified and rejected are final; pending, and any state this page does not
+// know, are shown as they come and asked again.
 async function pollVerdict(row, key) {
   const cell = row.querySelector('.verdict');
   for (let i = 0; i < 120; i++) {
     const url = state.config.signUrl.replace(/\/$/, '') + '/status?key=' + encodeURIComponent(key);
     const res = await fetch(url, { headers: authHeaders() });
     const body = await res.json().catch(() => ({}));
-    if (res.ok && body.status && body.status !== 'pending') {
+    if (res.ok && (body.status === 'verified' || body.status === 'rejected')) {
       setVerdict(cell, body.status, body.quarantined ? body.reason + ', moved to quarantine' : body.reason);
       return;
     }
+    if (res.ok && body.status && body.status !== 'pending') cell.textContent = body.status + ' (waiting for a verdict)';
     await new Promise((r) => setTimeout(r, 500));
   }
   setVerdict(cell, 'pending', 'no verdict after 60 s: is the verify function running?');

@@ -1,8 +1,9 @@
 // Package devpage serves the local stack's demo page: the static files of
-// web/, the browser build of ali-oss from web/node_modules (no CDN), the
-// page's configuration, and a development sign-in that mints a JWT for any
-// well-formed user id, for JSON requests from the page's own origin only. It exists only in the local stack; nothing deployed
-// imports it.
+// web/, the browser build of ali-oss from web/node_modules and the Uppy
+// bundle from web/dist (no CDN), the page's configuration, and a
+// development sign-in that mints a JWT for any well-formed user id, for JSON
+// requests from the page's own origin only. It exists only in the local
+// stack; nothing deployed imports it.
 package devpage
 
 import (
@@ -28,8 +29,19 @@ type Config struct {
 	MintToken func(user string) (string, error)
 }
 
-// aliOSSBundle is where `npm ci --prefix web` puts the browser build.
-const aliOSSBundle = "node_modules/ali-oss/dist/aliyun-oss-sdk.min.js"
+// vendored are the page's npm packages, served from under Root (no CDN):
+// the browser build of ali-oss that `npm ci --prefix web` installs, and the
+// Uppy bundle and its CSS that `make web-deps` builds with esbuild from
+// web/uppy-bundle.mjs. A missing one answers 404 with a comment saying how
+// to get it; the page then says which part is disabled.
+var vendored = map[string]struct{ file, contentType, missing string }{
+	"/vendor/aliyun-oss-sdk.min.js": {"node_modules/ali-oss/dist/aliyun-oss-sdk.min.js", "text/javascript; charset=utf-8",
+		"ali-oss is not installed: run `npm ci --prefix web` (make run does it when Node.js is present)"},
+	"/vendor/uppy.js": {"dist/uppy.js", "text/javascript; charset=utf-8",
+		"Uppy is not built: run `make web-deps` (make run does it when Node.js is present)"},
+	"/vendor/uppy.css": {"dist/uppy.css", "text/css; charset=utf-8",
+		"Uppy is not built: run `make web-deps` (make run does it when Node.js is present)"},
+}
 
 var userID = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 
@@ -74,17 +86,18 @@ func New(cfg Config) http.Handler {
 		w.Header().Set("Cache-Control", "no-store")
 		writeJSON(w, http.StatusOK, map[string]string{"token": tok, "user": req.User})
 	})
-	mux.HandleFunc("GET /vendor/aliyun-oss-sdk.min.js", func(w http.ResponseWriter, r *http.Request) {
-		p := filepath.Join(cfg.Root, aliOSSBundle)
-		if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
-			w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-			w.WriteHeader(http.StatusNotFound)
-			_, _ = w.Write([]byte("/* ali-oss is not installed: run `npm ci --prefix web` (make run does it when Node.js is present) */\n"))
-			return
-		}
-		w.Header().Set("Content-Type", "text/javascript; charset=utf-8")
-		http.ServeFile(w, r, p)
-	})
+	for route, v := range vendored {
+		mux.HandleFunc("GET "+route, func(w http.ResponseWriter, r *http.Request) {
+			w.Header().Set("Content-Type", v.contentType)
+			p := filepath.Join(cfg.Root, v.file)
+			if _, err := os.Stat(p); errors.Is(err, os.ErrNotExist) {
+				w.WriteHeader(http.StatusNotFound)
+				_, _ = w.Write([]byte("/* " + v.missing + " */\n"))
+				return
+			}
+			http.ServeFile(w, r, p)
+		})
+	}
 	static := http.FileServer(http.Dir(cfg.Root))
 	mux.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
 		switch r.URL.Path {

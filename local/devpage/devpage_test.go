@@ -2,6 +2,7 @@ package devpage
 
 import (
 	"encoding/json"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -70,7 +71,8 @@ func TestTokenRefusesBadUsers(t *testing.T) {
 func TestStaticFilesOnly(t *testing.T) {
 	srv, root := newTestPage(t)
 	cases := map[string]int{"/": 200, "/app.js": 200, "/package.json": 404, "/node_modules/x": 404,
-		"/vendor/aliyun-oss-sdk.min.js": 404, "/favicon.svg": 200, "/favicon.ico": 204}
+		"/vendor/aliyun-oss-sdk.min.js": 404, "/vendor/uppy.js": 404, "/vendor/uppy.css": 404,
+		"/dist/uppy.js": 404, "/uppy-bundle.mjs": 404, "/favicon.svg": 200, "/favicon.ico": 204}
 	for path, want := range cases {
 		res, err := http.Get(srv.URL + path)
 		if err != nil {
@@ -81,21 +83,74 @@ func TestStaticFilesOnly(t *testing.T) {
 			t.Errorf("GET %s = %d, want %d", path, res.StatusCode, want)
 		}
 	}
-	dist := filepath.Join(root, "node_modules/ali-oss/dist")
-	if err := os.MkdirAll(dist, 0o755); err != nil {
-		t.Fatal(err)
+	// Once installed (npm ci) and built (make web-deps), each is served
+	// from its own file with its own type.
+	for _, f := range []struct{ file, route, body, contentType string }{
+		{"node_modules/ali-oss/dist/aliyun-oss-sdk.min.js", "/vendor/aliyun-oss-sdk.min.js", "var OSS;", "text/javascript"},
+		{"dist/uppy.js", "/vendor/uppy.js", "var UppyBundle;", "text/javascript"},
+		{"dist/uppy.css", "/vendor/uppy.css", ".uppy-Root{}", "text/css"},
+	} {
+		if err := os.MkdirAll(filepath.Join(root, filepath.Dir(f.file)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(root, f.file), []byte(f.body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.Get(srv.URL + f.route)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(res.Body)
+		res.Body.Close()
+		if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), f.contentType) || string(body) != f.body {
+			t.Errorf("GET %s: %d %s %q", f.route, res.StatusCode, res.Header.Get("Content-Type"), body)
+		}
 	}
-	if err := os.WriteFile(filepath.Join(dist, "aliyun-oss-sdk.min.js"), []byte("var OSS;"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	res, err := http.Get(srv.URL + "/vendor/aliyun-oss-sdk.min.js")
+}
+
+// The demo page's Uppy must be the README's: a frontend developer copies
+// the signRequest from either, so the two must not drift apart.
+func TestPageSignRequestIsTheREADMEs(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
 	if err != nil {
 		t.Fatal(err)
 	}
-	res.Body.Close()
-	if res.StatusCode != 200 || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/javascript") {
-		t.Errorf("bundle: %d %s", res.StatusCode, res.Header.Get("Content-Type"))
+	app, err := os.ReadFile("../../web/app.js")
+	if err != nil {
+		t.Fatal(err)
 	}
+	snippet := signRequestBlock(t, "README.md", string(readme))
+	page := signRequestBlock(t, "web/app.js", string(app))
+	if snippet != page {
+		t.Errorf("web/app.js's Uppy options differ from the README's:\nREADME:\n%s\napp.js:\n%s", snippet, page)
+	}
+}
+
+// signRequestBlock returns the lines from "uppy.use(AwsS3, {" to the
+// closing "});", each with its indentation removed.
+func signRequestBlock(t *testing.T, name, text string) string {
+	t.Helper()
+	var out []string
+	in := false
+	for _, line := range strings.Split(text, "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "uppy.use(AwsS3, {") {
+			if in || out != nil {
+				t.Fatalf("%s: more than one uppy.use(AwsS3, {", name)
+			}
+			in = true
+		}
+		if in {
+			out = append(out, line)
+			if line == "});" {
+				in = false
+			}
+		}
+	}
+	if len(out) < 5 || in {
+		t.Fatalf("%s: no complete uppy.use(AwsS3, {…}); block", name)
+	}
+	return strings.Join(out, "\n")
 }
 
 // Security regressions: the sign-in mints a token for any user, so only

@@ -14,45 +14,19 @@
 // the same page from a third origin, not listed, is refused by sign, sts
 // and the bucket.
 // Run by tests/browser/run.sh (make test-browser).
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, writeFileSync, rmSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { root, startStack, stop, launchChromium } from './lib.mjs';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const OSS = require('ali-oss');
 
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const work = mkdtempSync(path.join(tmpdir(), 'ossupload-browser-'));
 const shots = path.join(root, 'build/browser');
-
-function startStack(corsOrigins) {
-  const args = ['-oss', '127.0.0.1:0', '-sts', '127.0.0.1:0', '-web', '127.0.0.1:0', '-sign', '127.0.0.1:0',
-    '-sts-function', '127.0.0.1:0', '-data', path.join(work, 'data'), '-bin', path.join(root, 'build/host'),
-    '-cors-origins', corsOrigins];
-  const child = spawn(path.join(root, 'build/host/localstack'), args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the local stack did not print READY within 60 s')), 60000);
-    child.on('exit', (code) => reject(new Error('the local stack exited with ' + code)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('READY ')) {
-        clearTimeout(timer);
-        resolve({ child, ready: JSON.parse(line.slice(6)) });
-      } else {
-        process.stdout.write('[stack] ' + line + '\n');
-      }
-    });
-  });
-}
-
-function stop(child) {
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-}
 
 // A frontend's dev server: tests/browser/frontend and the browser build of
 // ali-oss, on a free loopback port (so on an origin of its own).
@@ -158,14 +132,11 @@ async function main() {
 
   const allowed = await devServer();
   const unlisted = await devServer();
-  const { child, ready } = await startStack(allowed.origin);
+  const { child, ready } = await startStack({ dataDir: path.join(work, 'data'), corsOrigins: allowed.origin,
+    log: (line) => process.stdout.write('[stack] ' + line + '\n') });
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const demo = watch(page, 'demo');
     await page.goto(ready.web);

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The browser test: the demo page in headless Chromium against the real local
 # stack. Installs what it needs when it is missing (Debian chromium, npm
-# playwright-core), builds the function binaries and the stack, runs
-# demo.mjs, and leaves a screenshot in build/browser/.
+# playwright-core), builds the function binaries, the stack and the demo
+# page's Uppy bundle, runs demo.mjs, uppy.mjs and demo-uppy.mjs, and leaves
+# screenshots in build/browser/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -24,7 +25,11 @@ fi
 { [ -f web/node_modules/ali-oss/dist/aliyun-oss-sdk.min.js ] && [ -d web/node_modules/@uppy/aws-s3 ] && [ -d web/node_modules/esbuild ]; } ||
   npm ci --prefix web --no-audit --no-fund --loglevel=error
 
+# The demo page's Uppy bundle (web/dist/, built by make web-deps).
+make --no-print-directory -s web/dist/uppy.js
+
 mkdir -p build/host build/browser
 go build -o build/host/localstack ./local
 node tests/browser/demo.mjs
 node tests/browser/uppy.mjs
+node tests/browser/demo-uppy.mjs

@@ -6,41 +6,17 @@
 // upload (and so no parts) behind. The page runs on its own origin, as a
 // team's frontend would; the bundle is built here with esbuild.
 // Run by tests/browser/run.sh (make test-browser).
-import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import readline from 'node:readline';
+import { root, startStack, stop, launchChromium } from './lib.mjs';
 
 const require = createRequire(new URL('../package.json', import.meta.url));
-const { chromium } = require('playwright-core');
 const OSS = require('ali-oss');
-const root = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
 const esbuild = createRequire(path.join(root, 'web/package.json'))('esbuild');
 const work = mkdtempSync(path.join(tmpdir(), 'ossupload-uppy-'));
-
-function startStack(corsOrigins) {
-  const args = ['-oss', '127.0.0.1:0', '-sts', '127.0.0.1:0', '-web', '127.0.0.1:0', '-sign', '127.0.0.1:0',
-    '-sts-function', '127.0.0.1:0', '-data', path.join(work, 'data'), '-bin', path.join(root, 'build/host'),
-    '-cors-origins', corsOrigins];
-  const child = spawn(path.join(root, 'build/host/localstack'), args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the local stack did not print READY within 60 s')), 60000);
-    child.on('exit', (code) => reject(new Error('the local stack exited with ' + code)));
-    readline.createInterface({ input: child.stdout }).on('line', (line) => {
-      if (line.startsWith('READY ')) {
-        clearTimeout(timer);
-        resolve({ child, ready: JSON.parse(line.slice(6)) });
-      }
-    });
-  });
-}
-
-function stop(child) {
-  try { process.kill(-child.pid, 'SIGTERM'); } catch { /* already gone */ }
-}
 
 // The frontend: index.html and the Uppy bundle on a free loopback port.
 async function frontend() {
@@ -80,14 +56,10 @@ async function verdict(ready, key) {
 
 async function main() {
   const front = await frontend();
-  const { child, ready } = await startStack(front.origin);
+  const { child, ready } = await startStack({ dataDir: path.join(work, 'data'), corsOrigins: front.origin });
   let browser;
   try {
-    browser = await chromium.launch({
-      executablePath: '/usr/bin/chromium',
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking',
-        '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'],
-    });
+    browser = await launchChromium();
     const page = await browser.newPage();
     const errors = [];
     page.on('pageerror', (e) => errors.push(e.message));
