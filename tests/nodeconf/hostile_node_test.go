@@ -1,17 +1,11 @@
 package nodeconf
 
 import (
-	"bufio"
-	"bytes"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -27,49 +21,8 @@ func TestHostileAliOSSUploads(t *testing.T) {
 	nodeBin, root := requireNode(t)
 	s := startLocalStack(t, root)
 
-	req, err := http.NewRequest(http.MethodPost, s.Ready.Functions["sts"]+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("sts: %d %s", res.StatusCode, answer)
-	}
-
 	run := fmt.Sprintf("hostile-%d", time.Now().UnixNano())
-	arg, err := json.Marshal(map[string]any{"answer": json.RawMessage(answer), "run": run, "png": tinyPNG})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "tests/node/hostile_alioss.mjs", string(arg))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
-	type result struct {
-		Name, Key, Code string
-		Status          int
-	}
-	got := map[string]result{}
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		var r result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("output line %q: %v", sc.Text(), err)
-		}
-		got[r.Name] = r
-	}
+	got := runNodeCases(t, nodeBin, root, "tests/node/hostile_alioss.mjs", stsAnswer(t, s), run)
 
 	// What each case must end as: refused by OSS (status and code), or
 	// stored and then judged (verdict and reason).

@@ -72,52 +72,10 @@ func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
 	nodeBin, root := requireNode(t)
 	s := startLocalStack(t, root)
 
-	req, err := http.NewRequest(http.MethodPost, s.Ready.Functions["sts"]+"/", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	answer, _ := io.ReadAll(res.Body)
-	res.Body.Close()
-	if res.StatusCode != http.StatusOK {
-		t.Fatalf("sts: %d %s", res.StatusCode, answer)
-	}
-
 	run := fmt.Sprintf("v4form-%d", time.Now().UnixNano())
-	arg, err := json.Marshal(map[string]any{"answer": json.RawMessage(answer), "run": run, "png": tinyPNG})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, nodeBin, "tests/node/post_policy_v4.mjs", string(arg))
-	cmd.Dir = root
-	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	if err := cmd.Run(); err != nil {
-		t.Fatalf("node: %v\n%s", err, stderr.String())
-	}
-
-	type result struct {
-		Name, Key, Code string
-		Status          int
-	}
-	got := map[string]result{}
-	sc := bufio.NewScanner(&stdout)
-	for sc.Scan() {
-		var r result
-		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-			t.Fatalf("output line %q: %v", sc.Text(), err)
-		}
-		got[r.Name] = r
-	}
+	got := runNodeCases(t, nodeBin, root, "tests/node/post_policy_v4.mjs", stsAnswer(t, s), run)
 	dir := "uploads/" + s.Ready.User + "/"
-	for _, want := range []result{
+	for _, want := range []caseResult{
 		{Name: "upload", Status: http.StatusOK},
 		{Name: "outside-dir", Status: http.StatusForbidden, Code: "AccessDenied"},
 		{Name: "policy-enforced", Status: http.StatusBadRequest, Code: "EntityTooLarge"},
@@ -201,4 +159,61 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// stsAnswer calls the stack's sts function as a page does and returns its
+// JSON answer.
+func stsAnswer(t *testing.T, s *localstack.Stack) json.RawMessage {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodPost, s.Ready.Functions["sts"]+"/", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	answer, _ := io.ReadAll(res.Body)
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("sts: %d %s", res.StatusCode, answer)
+	}
+	return answer
+}
+
+// caseResult is one line a case script (post_policy_v4.mjs, hostile_alioss.mjs) prints.
+type caseResult struct {
+	Name, Key, Code string
+	Status          int
+}
+
+// runNodeCases runs a script of tests/node with {"answer","run","png"} as
+// its argument and collects the JSON line it prints for each case, by name.
+func runNodeCases(t *testing.T, nodeBin, root, script string, answer json.RawMessage, run string) map[string]caseResult {
+	t.Helper()
+	arg, err := json.Marshal(map[string]any{"answer": answer, "run": run, "png": tinyPNG})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, nodeBin, script, string(arg))
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "NODE_NO_WARNINGS=1")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("node %s: %v\n%s", script, err, stderr.String())
+	}
+	got := map[string]caseResult{}
+	sc := bufio.NewScanner(&stdout)
+	for sc.Scan() {
+		var r caseResult
+		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
+			t.Fatalf("output line %q: %v", sc.Text(), err)
+		}
+		got[r.Name] = r
+	}
+	return got
 }
