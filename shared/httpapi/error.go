@@ -8,6 +8,8 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+
+	"github.com/ossupload/ossupload/shared/logging"
 )
 
 // Error is an error meant for the client: Code is one of the declared codes,
@@ -56,11 +58,11 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 		status = e.Status()
 	}
 	if status < 400 || status > 599 {
-		Logger(ctx).ErrorContext(ctx, "request failed", "request_id", RequestID(ctx),
+		Logger(ctx).ErrorContext(ctx, "request failed", logging.RequestID(RequestID(ctx)),
 			"method", r.Method, "path", r.URL.Path, "error", errString(err))
 		e, status = &Error{Code: CodeInternal, Message: internalMessage}, http.StatusInternalServerError
 	} else if status >= 500 {
-		Logger(ctx).WarnContext(ctx, "request failed", "request_id", RequestID(ctx),
+		Logger(ctx).WarnContext(ctx, "request failed", logging.RequestID(RequestID(ctx)),
 			"method", r.Method, "path", r.URL.Path, "code", e.Code.String(), "error", errString(err))
 	}
 	if status == http.StatusServiceUnavailable && w.Header().Get("Retry-After") == "" {

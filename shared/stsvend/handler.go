@@ -12,6 +12,7 @@ import (
 	"github.com/ossupload/ossupload/shared/cors"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -122,7 +123,7 @@ func (h *Handler) vend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "vended upload credentials", // at most 5 attrs: no allocation
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("access_key_id", credentials.MaskID(creds.AccessKeyID)), slog.Bool("cached", hit),
 		slog.Time("expiration", creds.Expiration))
 	w.Header().Set("Cache-Control", "no-store")
@@ -151,7 +152,7 @@ func (h *Handler) stsFailure(ctx context.Context, user string, err error) error 
 	var se *STSError
 	// An *STSError prints codes only, never upstream text; other errors
 	// (function credentials, client setup) hold no upstream text either.
-	attrs := []slog.Attr{slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", user),
+	attrs := []slog.Attr{logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", user),
 		slog.String("error", err.Error())}
 	if errors.As(err, &se) {
 		attrs = append(attrs, slog.String("sts_code", se.Code), slog.Int("sts_status", se.Status))

@@ -14,6 +14,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/presign"
 )
 
@@ -102,7 +103,7 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = credentials.ErrNotFound
 		}
-		h.log.ErrorContext(ctx, "no credentials to sign with", "request_id", httpapi.RequestID(ctx), "error", err.Error())
+		h.log.ErrorContext(ctx, "no credentials to sign with", logging.RequestID(httpapi.RequestID(ctx)), "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
@@ -116,7 +117,7 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 		key = req.Key
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "presigned request",
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("operation", op), slog.String("key", key), slog.String("signature_version", h.cfg.SignatureVersion))
 	w.Header()["Cache-Control"] = httpapi.NoStore
 	httpapi.WriteJSON(w, http.StatusOK, resp)
@@ -325,7 +326,7 @@ func (h *Handler) checkComplete(ctx context.Context, key, uploadID string) error
 		return httpapi.Errorf(httpapi.CodeNotFound, "no such upload for this key")
 	}
 	if err != nil {
-		h.log.ErrorContext(ctx, "list parts failed", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.log.ErrorContext(ctx, "list parts failed", logging.RequestID(httpapi.RequestID(ctx)), "key", key, "error", err.Error())
 		return unavailable()
 	}
 	limit := maxPartNumber(declared)

@@ -14,6 +14,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/postpolicy"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
@@ -139,7 +140,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = credentials.ErrNotFound
 		}
-		h.log.ErrorContext(ctx, "no credentials to sign with", "request_id", httpapi.RequestID(ctx), "error", err.Error())
+		h.log.ErrorContext(ctx, "no credentials to sign with", logging.RequestID(httpapi.RequestID(ctx)), "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
@@ -149,7 +150,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy", // at most 5 attrs: no allocation
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
 		slog.Int64("max_size", resp.MaxSize))
 	w.Header()["Cache-Control"] = httpapi.NoStore

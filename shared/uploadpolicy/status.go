@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -118,7 +119,7 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 			"no object at this key: not uploaded yet, or deleted after rejection"))
 		return
 	case err != nil:
-		h.log.ErrorContext(ctx, "read object state", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.log.ErrorContext(ctx, "read object state", logging.RequestID(httpapi.RequestID(ctx)), "key", key, "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
