@@ -14,13 +14,13 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/fchttp"
-	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/stsvend"
 )
 
 func main() {
 	cfg := stsvend.FromEnv(os.Getenv)
-	logger := httpapi.NewLogger(os.Stderr, cfg.LogLevel)
+	logger := logging.New(os.Stderr, cfg.LogLevel)
 	if err := cfg.Validate(); err != nil {
 		logger.Error("invalid configuration, not starting", "problems", strings.Split(err.Error(), "\n"))
 		os.Exit(1)

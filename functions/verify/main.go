@@ -13,13 +13,13 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fc"
 
 	"github.com/ossupload/ossupload/shared/credentials"
-	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
 func main() {
 	cfg, err := verifier.FromEnv(os.Getenv)
-	logger := httpapi.NewLogger(os.Stdout, cfg.LogLevel)
+	logger := logging.New(os.Stdout, cfg.LogLevel)
 	if err != nil {
 		logger.Error("verify: refusing to start", "error", err.Error())
 		os.Exit(2)

@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/ossupload/ossupload/shared/logging"
 )
 
 // InvokeAsync queues an asynchronous invocation of fn and returns its
@@ -61,7 +63,7 @@ func (rt *Runtime) runAsync(in *instance, id string, event []byte, accepted time
 		}
 		if attempt > 0 && rt.cfg.Now().Sub(accepted) > in.fn.MaxAsyncEventAge {
 			expired = true
-			rt.log.Warn("async event older than its maximum age; not retried", "function", in.fn.Name, "requestId", id,
+			rt.log.Warn("async event older than its maximum age; not retried", "function", in.fn.Name, logging.RequestIDKey, id,
 				"maxAsyncEventAgeSeconds", int64(in.fn.MaxAsyncEventAge/time.Second), "attempts", attempts)
 			break
 		}
@@ -71,11 +73,11 @@ func (rt *Runtime) runAsync(in *instance, id string, event []byte, accepted time
 			break
 		}
 		if attempt < in.fn.MaxAsyncRetries {
-			rt.log.Warn("async invocation failed; will retry", "function", in.fn.Name, "requestId", id, "retryCount", attempt, "error", err.Error())
+			rt.log.Warn("async invocation failed; will retry", "function", in.fn.Name, logging.RequestIDKey, id, "retryCount", attempt, "error", err.Error())
 		}
 	}
 	if err != nil && !errors.Is(err, ErrClosed) {
-		rt.log.Error("async invocation failed for good", "function", in.fn.Name, "requestId", id, "attempts", attempts, "expired", expired, "error", err.Error())
+		rt.log.Error("async invocation failed for good", "function", in.fn.Name, logging.RequestIDKey, id, "attempts", attempts, "expired", expired, "error", err.Error())
 	}
 	if rt.cfg.AsyncDone != nil {
 		rt.cfg.AsyncDone(AsyncResult{Function: in.fn.Name, RequestID: id, Attempts: attempts, Err: err, Expired: expired, Event: event})

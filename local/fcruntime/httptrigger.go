@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ossupload/ossupload/shared/logging"
 )
 
 // maxRequestBytes bounds an HTTP trigger request body: FC limits a
@@ -153,7 +155,7 @@ func (rt *Runtime) HTTPTrigger(fn string) http.Handler {
 				return // the client left; nobody to answer
 			}
 			if !isFunctionError(err) {
-				rt.log.Error("HTTP trigger invocation failed", "function", fn, "requestId", id, "error", err.Error())
+				rt.log.Error("HTTP trigger invocation failed", "function", fn, logging.RequestIDKey, id, "error", err.Error())
 			}
 			writeAPIError(w, id, err)
 			return

@@ -13,6 +13,7 @@ import (
 
 	"github.com/ossupload/ossupload/local/fcruntime"
 	"github.com/ossupload/ossupload/local/iam"
+	"github.com/ossupload/ossupload/shared/logging"
 )
 
 // destinations models the failure destination of asynchronous invocations
@@ -93,10 +94,10 @@ func (d *destinations) done(r fcruntime.AsyncResult) {
 		}
 	}
 	if err != nil {
-		d.log.Error("failure destination not written", "destination", arn, "requestId", r.RequestID, "error", err.Error())
+		d.log.Error("failure destination not written", "destination", arn, logging.RequestIDKey, r.RequestID, "error", err.Error())
 		return
 	}
-	d.log.Warn("async invocation failed for good; sent to its failure destination", "function", r.Function, "destination", arn, "requestId", r.RequestID, "attempts", r.Attempts, "expired", r.Expired)
+	d.log.Warn("async invocation failed for good; sent to its failure destination", "function", r.Function, "destination", arn, logging.RequestIDKey, r.RequestID, "attempts", r.Attempts, "expired", r.Expired)
 }
 
 // isTimerEvent: {"triggerTime", "triggerName", ...} without "events".

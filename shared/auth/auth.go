@@ -213,7 +213,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (Identity, error) {
 }
 
 func unauthorized(msg string) *httpapi.Error {
-	return &httpapi.Error{Status: http.StatusUnauthorized, Code: "unauthorized", Message: msg}
+	return &httpapi.Error{Code: httpapi.CodeUnauthorized, Message: msg}
 }
 
 // reason maps a jwt error to a client-safe sentence (never the token).

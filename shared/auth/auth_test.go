@@ -77,8 +77,8 @@ func check401(t *testing.T, err error, want, token string) {
 	if !errors.As(err, &e) {
 		t.Fatalf("want *httpapi.Error, got %T %v", err, err)
 	}
-	if e.Status != 401 || e.Code != "unauthorized" {
-		t.Fatalf("got %d %s", e.Status, e.Code)
+	if e.Status() != 401 || e.Code.String() != "unauthorized" {
+		t.Fatalf("got %d %s", e.Status(), e.Code)
 	}
 	if !strings.Contains(e.Message, want) {
 		t.Fatalf("message %q does not contain %q", e.Message, want)

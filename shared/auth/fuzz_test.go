@@ -36,7 +36,7 @@ func FuzzAuthenticate(f *testing.F) {
 			return
 		}
 		var e *httpapi.Error
-		if !errors.As(err, &e) || e.Status != 401 || e.Code != "unauthorized" {
+		if !errors.As(err, &e) || e.Status() != 401 || e.Code.String() != "unauthorized" {
 			t.Fatalf("got %v", err)
 		}
 		if len(header) > 12 && strings.Contains(e.Message, strings.TrimPrefix(header, "Bearer ")) {

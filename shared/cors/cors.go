@@ -113,12 +113,12 @@ func (p *Policy) preflight(w http.ResponseWriter, r *http.Request, origin string
 	w.Header().Add("Vary", "Access-Control-Request-Method")
 	w.Header().Add("Vary", "Access-Control-Request-Headers")
 	if !p.AllowOrigin(origin) {
-		httpapi.WriteError(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "origin is not allowed to call this function"))
+		httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeForbidden, "origin is not allowed to call this function"))
 		return
 	}
 	method := r.Header.Get("Access-Control-Request-Method")
 	if !p.allowMethod(method) {
-		httpapi.WriteError(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden",
+		httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeForbidden,
 			"method is not allowed cross-origin; allowed: %s", strings.Join(p.methods, ", ")))
 		return
 	}

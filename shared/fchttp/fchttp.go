@@ -46,7 +46,7 @@ func Wrap(h http.Handler) Handler {
 		r, err := NewRequest(ctx, ev)
 		if err != nil {
 			r, _ = http.NewRequestWithContext(ctx, http.MethodGet, "/", nil)
-			httpapi.WriteError(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "%s", err))
+			httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeInvalidRequest, "%s", err))
 			return w.response(), nil
 		}
 		h.ServeHTTP(w, r)

@@ -180,7 +180,7 @@ func TestWrapResponseShapes(t *testing.T) {
 		{"binary body", func(w http.ResponseWriter, _ *http.Request) { w.Write(binary) }, 200, true,
 			base64.StdEncoding.EncodeToString(binary), "image/png"},
 		{"json error", func(w http.ResponseWriter, r *http.Request) {
-			httpapi.WriteError(w, r, httpapi.Errorf(403, "forbidden", "no"))
+			httpapi.WriteError(w, r, httpapi.Errorf(httpapi.CodeForbidden, "no"))
 		}, 403, false, `{"error":{"code":"forbidden","message":"no"}}` + "\n", "application/json; charset=utf-8"},
 		{"second WriteHeader ignored", func(w http.ResponseWriter, _ *http.Request) {
 			w.WriteHeader(204)

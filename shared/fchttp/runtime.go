@@ -225,7 +225,7 @@ func tooLargeResponse(ctx context.Context) *events.HTTPTriggerResponse {
 }
 
 func tooLarge() *httpapi.Error {
-	return httpapi.Errorf(http.StatusRequestEntityTooLarge, "request_too_large", "request body must not exceed %d bytes", MaxBodyBytes)
+	return httpapi.Errorf(httpapi.CodeRequestTooLarge, "request body must not exceed %d bytes", MaxBodyBytes)
 }
 
 // bodyTooLarge reports whether an event body, base64 or not, decodes to

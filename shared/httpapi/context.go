@@ -2,7 +2,6 @@ package httpapi
 
 import (
 	"context"
-	"io"
 	"log/slog"
 )
 
@@ -40,23 +39,4 @@ func Logger(ctx context.Context) *slog.Logger {
 		}
 	}
 	return slog.Default()
-}
-
-// NewLogger returns a JSON slog logger writing to w at level.
-func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
-	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: level}))
-}
-
-// ParseLevel maps LOG_LEVEL values (debug|info|warn|error) to a slog.Level;
-// anything else is info.
-func ParseLevel(s string) slog.Level {
-	switch s {
-	case "debug":
-		return slog.LevelDebug
-	case "warn":
-		return slog.LevelWarn
-	case "error":
-		return slog.LevelError
-	}
-	return slog.LevelInfo
 }

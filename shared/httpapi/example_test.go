@@ -14,7 +14,7 @@ func ExampleWriteError() {
 	r = r.WithContext(httpapi.WithRequestID(context.Background(), "1-abc"))
 	w := httptest.NewRecorder()
 	httpapi.WriteError(w, r, fmt.Errorf("check filename: %w",
-		httpapi.Errorf(http.StatusBadRequest, "invalid_filename", "filename must not be empty")))
+		httpapi.Errorf(httpapi.CodeInvalidFilename, "filename must not be empty")))
 	fmt.Print(w.Code, " ", w.Body.String())
 	// Output: 400 {"error":{"code":"invalid_filename","message":"filename must not be empty"}}
 }

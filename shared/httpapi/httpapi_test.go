@@ -6,11 +6,14 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
+
+	"github.com/ossupload/ossupload/shared/logging"
 )
 
 type body struct {
@@ -41,16 +44,16 @@ func TestWriteError(t *testing.T) {
 		wantMsg    string
 		wantLog    bool
 	}{
-		{"typed", Errorf(400, "invalid_filename", "filename %q is empty", ""), 400, "invalid_filename", `filename "" is empty`, false},
-		{"wrapped typed", fmt.Errorf("sign: %w", Errorf(403, "forbidden", "no")), 403, "forbidden", "no", false},
+		{"typed", Errorf(CodeInvalidFilename, "filename %q is empty", ""), 400, "invalid_filename", `filename "" is empty`, false},
+		{"wrapped typed", fmt.Errorf("sign: %w", Errorf(CodeForbidden, "no")), 403, "forbidden", "no", false},
 		{"plain error", errors.New(secretDetail), 500, "internal", internalMessage, true},
-		{"typed with bad status", &Error{Status: 200, Code: "ok", Message: "x"}, 500, "internal", internalMessage, true},
-		{"unavailable", Errorf(503, "unavailable", "try later"), 503, "unavailable", "try later", true},
+		{"undeclared code", &Error{Code: Code{"ok", 200}, Message: "x"}, 500, "internal", internalMessage, true},
+		{"unavailable", Errorf(CodeUnavailable, "try later"), 503, "unavailable", "try later", true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			var logs bytes.Buffer
-			ctx := WithLogger(WithRequestID(context.Background(), "req-42"), NewLogger(&logs, slog.LevelDebug))
+			ctx := WithLogger(WithRequestID(context.Background(), "req-42"), logging.New(&logs, slog.LevelDebug))
 			r := httptest.NewRequestWithContext(ctx, http.MethodPost, "/sign", nil)
 			rec := httptest.NewRecorder()
 			WriteError(rec, r, tc.err)
@@ -92,7 +95,7 @@ func TestWriteError(t *testing.T) {
 func TestWriteErrorKeepsRetryAfter(t *testing.T) {
 	rec := httptest.NewRecorder()
 	rec.Header().Set("Retry-After", "30")
-	WriteError(rec, httptest.NewRequest("GET", "/", nil), Errorf(503, "unavailable", "x"))
+	WriteError(rec, httptest.NewRequest("GET", "/", nil), Errorf(CodeUnavailable, "x"))
 	if rec.Header().Get("Retry-After") != "30" {
 		t.Fatalf("Retry-After = %q", rec.Header().Get("Retry-After"))
 	}
@@ -176,7 +179,7 @@ func TestDecodeJSON(t *testing.T) {
 				if !errors.As(err, &e) {
 					t.Fatalf("want *Error, got %T %v", err, err)
 				}
-				if e.Status != tc.wantStatus || e.Code != tc.wantCode || !strings.Contains(e.Message, tc.wantMsg) {
+				if e.Status() != tc.wantStatus || e.Code.String() != tc.wantCode || !strings.Contains(e.Message, tc.wantMsg) {
 					t.Fatalf("got %+v, want %d %s ~%q", e, tc.wantStatus, tc.wantCode, tc.wantMsg)
 				}
 			})
@@ -204,23 +207,41 @@ func TestTooLargeBodyOverRealServer(t *testing.T) {
 	}
 }
 
-func TestRequestIDAndLevel(t *testing.T) {
+func TestRequestID(t *testing.T) {
 	if RequestID(context.Background()) != "" {
 		t.Fatal("empty ctx")
 	}
 	if RequestID(WithRequestID(context.Background(), "x")) != "x" {
 		t.Fatal("round trip")
 	}
-	for in, want := range map[string]slog.Level{"debug": slog.LevelDebug, "info": slog.LevelInfo, "warn": slog.LevelWarn, "error": slog.LevelError, "": slog.LevelInfo} {
-		if ParseLevel(in) != want {
-			t.Errorf("ParseLevel(%q)", in)
+}
+
+// TestCodes pins the wire name and status of every declared code: they are
+// a contract with clients, and WriteError must send exactly them.
+func TestCodes(t *testing.T) {
+	want := map[string]int{
+		"invalid_request": 400, "invalid_filename": 400, "type_not_allowed": 400,
+		"unauthorized": 401, "forbidden": 403, "UploadDenied": 403, "not_found": 404,
+		"method_not_allowed": 405, "incomplete": 409, "request_too_large": 413, "too_large": 413,
+		"unsupported_media_type": 415, "internal": 500, "unavailable": 503, "HookUnavailable": 503,
+	}
+	seen := map[string]bool{}
+	for _, c := range allCodes {
+		if seen[c.String()] {
+			t.Errorf("code %q declared twice", c)
+		}
+		seen[c.String()] = true
+		if st, ok := want[c.String()]; !ok || st != c.Status() {
+			t.Errorf("code %q has status %d, want %d", c, c.Status(), st)
+		}
+		rec := httptest.NewRecorder()
+		quiet := WithLogger(context.Background(), logging.New(io.Discard, slog.LevelError))
+		WriteError(rec, httptest.NewRequestWithContext(quiet, "GET", "/", nil), Errorf(c, "m"))
+		if b := decodeBody(t, rec); rec.Code != c.Status() || b.Error.Code != c.String() || b.Error.Message != "m" {
+			t.Errorf("code %q written as %d %+v", c, rec.Code, b)
 		}
 	}
-	var buf bytes.Buffer
-	l := NewLogger(&buf, slog.LevelWarn)
-	l.Info("hidden")
-	l.Warn("shown")
-	if strings.Contains(buf.String(), "hidden") || !strings.Contains(buf.String(), `"msg":"shown"`) {
-		t.Fatalf("logger output %q", buf.String())
+	if len(seen) != len(want) {
+		t.Errorf("%d codes declared, want %d", len(seen), len(want))
 	}
 }

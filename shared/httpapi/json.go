@@ -60,7 +60,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 		slog.Default().Error("marshal response", "error", err.Error())
 		status = http.StatusInternalServerError
 		e.buf.Reset()
-		e.buf.WriteString(`{"error":{"code":"internal","message":"` + internalMessage + `"}}` + "\n")
+		e.buf.WriteString(`{"error":{"code":"` + CodeInternal.String() + `","message":"` + internalMessage + `"}}` + "\n")
 	}
 	b := e.buf.Bytes()
 	h := w.Header()
@@ -86,7 +86,7 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 // document's meaning to each implementation.
 func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	if r.Body == nil || r.Body == http.NoBody {
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body is empty; send a JSON object")
+		return Errorf(CodeInvalidRequest, "request body is empty; send a JSON object")
 	}
 	if r.ContentLength > maxBytes {
 		return tooLarge(maxBytes)
@@ -99,7 +99,7 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 		if errors.As(err, &mbe) {
 			return tooLarge(maxBytes)
 		}
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body could not be read")
+		return Errorf(CodeInvalidRequest, "request body could not be read")
 	}
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.DisallowUnknownFields()
@@ -110,10 +110,10 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	// Token reads only as far as the next token; at the end of the body it
 	// returns io.EOF.
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body must contain a single JSON value; found trailing data")
+		return Errorf(CodeInvalidRequest, "request body must contain a single JSON value; found trailing data")
 	}
 	if name := duplicateName(json.NewDecoder(bytes.NewReader(raw))); name != "" {
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body names field %q more than once", name)
+		return Errorf(CodeInvalidRequest, "request body names field %q more than once", name)
 	}
 	return nil
 }
@@ -174,7 +174,7 @@ func foldName(s string) string {
 }
 
 func tooLarge(maxBytes int64) *Error {
-	return Errorf(http.StatusRequestEntityTooLarge, "request_too_large", "request body must not exceed %d bytes", maxBytes)
+	return Errorf(CodeRequestTooLarge, "request body must not exceed %d bytes", maxBytes)
 }
 
 func decodeError(err error, maxBytes int64) *Error {
@@ -187,16 +187,16 @@ func decodeError(err error, maxBytes int64) *Error {
 	case errors.As(err, &mbe):
 		return tooLarge(maxBytes)
 	case errors.Is(err, io.EOF):
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body is empty; send a JSON object")
+		return Errorf(CodeInvalidRequest, "request body is empty; send a JSON object")
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body is truncated JSON")
+		return Errorf(CodeInvalidRequest, "request body is truncated JSON")
 	case errors.As(err, &syntax):
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body is not valid JSON (at byte %d)", syntax.Offset)
+		return Errorf(CodeInvalidRequest, "request body is not valid JSON (at byte %d)", syntax.Offset)
 	case errors.As(err, &typ):
 		if typ.Field != "" {
-			return Errorf(http.StatusBadRequest, "invalid_request", "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
+			return Errorf(CodeInvalidRequest, "field %q must be a JSON %s", typ.Field, jsonKind(typ.Type.Kind().String()))
 		}
-		return Errorf(http.StatusBadRequest, "invalid_request", "request body must be a JSON object")
+		return Errorf(CodeInvalidRequest, "request body must be a JSON object")
 	}
 	// encoding/json reports unknown fields as `json: unknown field "x"`
 	// without a typed error; strip the package prefix.
@@ -205,7 +205,7 @@ func decodeError(err error, maxBytes int64) *Error {
 	if len(msg) > 200 {
 		msg = msg[:200]
 	}
-	return Errorf(http.StatusBadRequest, "invalid_request", "invalid request body: %s", msg)
+	return Errorf(CodeInvalidRequest, "invalid request body: %s", msg)
 }
 
 func jsonKind(goKind string) string {

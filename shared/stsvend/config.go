@@ -10,7 +10,7 @@ import (
 
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/config"
-	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -82,7 +82,7 @@ func FromEnv(getenv func(string) string) Config {
 	c.Audience = env.String("AUTH_AUDIENCE", "")
 	c.AllowAnonymous = env.Bool("AUTH_ALLOW_ANONYMOUS", false)
 	c.CORSAllowedOrigins = env.List("CORS_ALLOWED_ORIGINS", nil)
-	c.LogLevel = httpapi.ParseLevel(env.Enum("LOG_LEVEL", "info", "debug", "info", "warn", "error"))
+	c.LogLevel = logging.LevelFromEnv(env)
 	c.parseErr = env.Err()
 	return c
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/ossupload/ossupload/shared/cors"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -83,16 +84,16 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 // another site must not obtain credentials with a user's stolen token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" && !h.cors.AllowOrigin(o) {
-		h.fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "origin not allowed"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeForbidden, "origin not allowed"))
 		return
 	}
 	if r.URL.Path != "/" && r.URL.Path != "" {
-		h.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "no such endpoint"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeNotFound, "no such endpoint"))
 		return
 	}
 	if r.Method != http.MethodPost && r.Method != http.MethodGet {
 		w.Header().Set("Allow", "GET, POST, OPTIONS")
-		h.fail(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use POST or GET"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeMethodNotAllowed, "use POST or GET"))
 		return
 	}
 	h.vend(w, r)
@@ -106,7 +107,7 @@ func (h *Handler) vend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if !uploadrules.ValidUserID(id.UserID) {
-		h.fail(w, r, httpapi.Errorf(http.StatusUnauthorized, "unauthorized", "the token's subject is not a valid user id"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeUnauthorized, "the token's subject is not a valid user id"))
 		return
 	}
 	if err := drainBody(r); err != nil {
@@ -122,7 +123,7 @@ func (h *Handler) vend(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "vended upload credentials", // at most 5 attrs: no allocation
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("access_key_id", credentials.MaskID(creds.AccessKeyID)), slog.Bool("cached", hit),
 		slog.Time("expiration", creds.Expiration))
 	w.Header().Set("Cache-Control", "no-store")
@@ -151,7 +152,7 @@ func (h *Handler) stsFailure(ctx context.Context, user string, err error) error 
 	var se *STSError
 	// An *STSError prints codes only, never upstream text; other errors
 	// (function credentials, client setup) hold no upstream text either.
-	attrs := []slog.Attr{slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", user),
+	attrs := []slog.Attr{logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", user),
 		slog.String("error", err.Error())}
 	if errors.As(err, &se) {
 		attrs = append(attrs, slog.String("sts_code", se.Code), slog.Int("sts_status", se.Status))
@@ -159,17 +160,17 @@ func (h *Handler) stsFailure(ctx context.Context, user string, err error) error 
 	switch {
 	case errors.Is(err, ErrThrottled), errors.Is(err, ErrUnavailable):
 		h.log.LogAttrs(ctx, slog.LevelWarn, "AssumeRole failed, answering 503", attrs...)
-		return &retryError{httpapi.Errorf(http.StatusServiceUnavailable, "unavailable",
+		return &retryError{httpapi.Errorf(httpapi.CodeUnavailable,
 			"credentials are temporarily unavailable, try again later"), retryAfter(err)}
 	case errors.Is(err, credentials.ErrNotFound):
 		h.log.LogAttrs(ctx, slog.LevelError, "the function has no credentials to call STS with", attrs...)
-		return &retryError{httpapi.Errorf(http.StatusServiceUnavailable, "unavailable",
+		return &retryError{httpapi.Errorf(httpapi.CodeUnavailable,
 			"credentials are temporarily unavailable, try again later"), "1"}
 	case errors.Is(err, context.Canceled), errors.Is(err, context.DeadlineExceeded):
-		return &retryError{httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "request ended before credentials were ready"), "1"}
+		return &retryError{httpapi.Errorf(httpapi.CodeUnavailable, "request ended before credentials were ready"), "1"}
 	}
 	h.log.LogAttrs(ctx, slog.LevelError, "AssumeRole refused", attrs...)
-	return httpapi.Errorf(http.StatusInternalServerError, "internal", "could not issue credentials; quote the request id when reporting it")
+	return httpapi.Errorf(httpapi.CodeInternal, "could not issue credentials; quote the request id when reporting it")
 }
 
 // retryError is a 503 with its Retry-After value.
@@ -198,10 +199,10 @@ func drainBody(r *http.Request) error {
 	}
 	n, err := io.Copy(io.Discard, io.LimitReader(r.Body, MaxRequestBytes+1))
 	if n > MaxRequestBytes {
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "request_too_large", "request body over %d bytes", MaxRequestBytes)
+		return httpapi.Errorf(httpapi.CodeRequestTooLarge, "request body over %d bytes", MaxRequestBytes)
 	}
 	if err != nil {
-		return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "could not read the request body")
+		return httpapi.Errorf(httpapi.CodeInvalidRequest, "could not read the request body")
 	}
 	return nil
 }

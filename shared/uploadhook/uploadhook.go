@@ -176,11 +176,11 @@ func visibleASCII(s string) bool {
 // UploadDenied with the app's message.
 func HTTPError(d Decision, err error) *httpapi.Error {
 	if err != nil {
-		return httpapi.Errorf(http.StatusServiceUnavailable, "HookUnavailable", "the app could not approve this upload now; try again later")
+		return httpapi.Errorf(httpapi.CodeHookUnavailable, "the app could not approve this upload now; try again later")
 	}
 	msg := d.Message
 	if msg == "" {
 		msg = "the app refused this upload"
 	}
-	return httpapi.Errorf(http.StatusForbidden, "UploadDenied", "%s", msg)
+	return httpapi.Errorf(httpapi.CodeUploadDenied, "%s", msg)
 }

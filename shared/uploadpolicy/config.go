@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/sweepage"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
@@ -87,14 +88,7 @@ func FromEnv(getenv func(string) string) Config {
 	c.Audience = env.String("AUTH_AUDIENCE", "")
 	c.AllowAnonymous = env.Bool("AUTH_ALLOW_ANONYMOUS", false)
 	c.CORSAllowedOrigins = env.List("CORS_ALLOWED_ORIGINS", nil)
-	switch env.Enum("LOG_LEVEL", "info", "debug", "info", "warn", "error") {
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	}
+	c.LogLevel = logging.LevelFromEnv(env)
 	c.parseErr = env.Err()
 	return c
 }

@@ -97,33 +97,33 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 // another site must not obtain a signed form with a user's stolen token.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if o := r.Header.Get("Origin"); o != "" && !h.cors.AllowOrigin(o) {
-		h.fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "origin not allowed"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeForbidden, "origin not allowed"))
 		return
 	}
 	switch r.URL.Path {
 	case "/", "":
 		if r.Method != http.MethodPost && r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET, POST, OPTIONS")
-			h.fail(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use POST or GET"))
+			h.fail(w, r, httpapi.Errorf(httpapi.CodeMethodNotAllowed, "use POST or GET"))
 			return
 		}
 		h.sign(w, r)
 	case "/presign":
 		if r.Method != http.MethodPost {
 			w.Header().Set("Allow", "POST, OPTIONS")
-			h.fail(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use POST"))
+			h.fail(w, r, httpapi.Errorf(httpapi.CodeMethodNotAllowed, "use POST"))
 			return
 		}
 		h.presign(w, r)
 	case "/status":
 		if r.Method != http.MethodGet {
 			w.Header().Set("Allow", "GET, OPTIONS")
-			h.fail(w, r, httpapi.Errorf(http.StatusMethodNotAllowed, "method_not_allowed", "use GET"))
+			h.fail(w, r, httpapi.Errorf(httpapi.CodeMethodNotAllowed, "use GET"))
 			return
 		}
 		h.status(w, r)
 	default:
-		h.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found", "no such endpoint"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeNotFound, "no such endpoint"))
 	}
 }
 

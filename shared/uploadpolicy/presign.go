@@ -14,6 +14,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/presign"
 )
 
@@ -102,7 +103,7 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = credentials.ErrNotFound
 		}
-		h.log.ErrorContext(ctx, "no credentials to sign with", "request_id", httpapi.RequestID(ctx), "error", err.Error())
+		h.log.ErrorContext(ctx, "no credentials to sign with", logging.RequestID(httpapi.RequestID(ctx)), "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
@@ -116,7 +117,7 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 		key = req.Key
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "presigned request",
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("operation", op), slog.String("key", key), slog.String("signature_version", h.cfg.SignatureVersion))
 	w.Header()["Cache-Control"] = httpapi.NoStore
 	httpapi.WriteJSON(w, http.StatusOK, resp)
@@ -133,7 +134,7 @@ const (
 )
 
 func badRequest(format string, args ...any) error {
-	return httpapi.Errorf(http.StatusBadRequest, "invalid_request", format, args...)
+	return httpapi.Errorf(httpapi.CodeInvalidRequest, format, args...)
 }
 
 // presignOne checks one request and signs it.
@@ -156,7 +157,7 @@ func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignR
 		case http.MethodPost:
 			return h.presignInitiate(id, req, creds, now, expiry)
 		case http.MethodDelete:
-			return nil, "", httpapi.Errorf(http.StatusForbidden, "forbidden", "deleting an object is not offered")
+			return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "deleting an object is not offered")
 		}
 		return nil, "", badRequest("method must be PUT or POST without an uploadId")
 	}
@@ -164,7 +165,7 @@ func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignR
 	// A request on an upload in progress: the key must be one the server
 	// issued to this caller (under the caller's prefix).
 	if owner, ok := h.cfg.Rules.OwnerOf(req.Key); !ok || owner != id.UserID {
-		return nil, "", httpapi.Errorf(http.StatusForbidden, "forbidden", "the key is not one of your uploads")
+		return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "the key is not one of your uploads")
 	}
 	if !validUploadID(req.UploadID) {
 		return nil, "", badRequest("uploadId is not an OSS upload id")
@@ -176,7 +177,7 @@ func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignR
 		op = opPart
 		declared, ok := declaredSizeOf(req.Key)
 		if !ok {
-			return nil, "", httpapi.Errorf(http.StatusForbidden, "forbidden", "the key is not a multipart upload this service started")
+			return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "the key is not a multipart upload this service started")
 		}
 		if limit := maxPartNumber(declared); req.PartNumber < 1 || req.PartNumber > int64(limit) {
 			return nil, "", badRequest("partNumber must be between 1 and %d for a file of %d bytes", limit, declared)
@@ -315,17 +316,17 @@ func (s cachedSigner) Sign(stringToSign []byte) string {
 func (h *Handler) checkComplete(ctx context.Context, key, uploadID string) error {
 	declared, ok := declaredSizeOf(key)
 	if !ok {
-		return httpapi.Errorf(http.StatusForbidden, "forbidden", "the key is not a multipart upload this service started")
+		return httpapi.Errorf(httpapi.CodeForbidden, "the key is not a multipart upload this service started")
 	}
 	if h.deps.Parts == nil {
 		return unavailable()
 	}
 	parts, err := h.deps.Parts.ListParts(ctx, key, uploadID)
 	if errors.Is(err, ErrNoSuchUpload) {
-		return httpapi.Errorf(http.StatusNotFound, "not_found", "no such upload for this key")
+		return httpapi.Errorf(httpapi.CodeNotFound, "no such upload for this key")
 	}
 	if err != nil {
-		h.log.ErrorContext(ctx, "list parts failed", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.log.ErrorContext(ctx, "list parts failed", logging.RequestID(httpapi.RequestID(ctx)), "key", key, "error", err.Error())
 		return unavailable()
 	}
 	limit := maxPartNumber(declared)
@@ -338,9 +339,9 @@ func (h *Handler) checkComplete(ctx context.Context, key, uploadID string) error
 	}
 	switch {
 	case total > declared || total > h.cfg.Rules.MaxBytes:
-		return httpapi.Errorf(http.StatusRequestEntityTooLarge, "too_large", "the uploaded parts hold %d bytes, more than the declared %d", total, declared)
+		return httpapi.Errorf(httpapi.CodeTooLarge, "the uploaded parts hold %d bytes, more than the declared %d", total, declared)
 	case total < declared:
-		return httpapi.Errorf(http.StatusConflict, "incomplete", "the uploaded parts hold %d bytes, fewer than the declared %d", total, declared)
+		return httpapi.Errorf(httpapi.CodeIncomplete, "the uploaded parts hold %d bytes, fewer than the declared %d", total, declared)
 	}
 	return nil
 }

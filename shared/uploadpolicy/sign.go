@@ -14,6 +14,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/postpolicy"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
@@ -139,7 +140,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		if err == nil {
 			err = credentials.ErrNotFound
 		}
-		h.log.ErrorContext(ctx, "no credentials to sign with", "request_id", httpapi.RequestID(ctx), "error", err.Error())
+		h.log.ErrorContext(ctx, "no credentials to sign with", logging.RequestID(httpapi.RequestID(ctx)), "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}
@@ -149,7 +150,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy", // at most 5 attrs: no allocation
-		slog.String("request_id", httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
 		slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
 		slog.Int64("max_size", resp.MaxSize))
 	w.Header()["Cache-Control"] = httpapi.NoStore
@@ -157,7 +158,7 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 }
 
 func unavailable() *httpapi.Error {
-	return httpapi.Errorf(http.StatusServiceUnavailable, "unavailable", "signing is unavailable, try again later")
+	return httpapi.Errorf(httpapi.CodeUnavailable, "signing is unavailable, try again later")
 }
 
 func decodeSignRequest(r *http.Request, req *signRequest) error {
@@ -166,7 +167,7 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 		// sends without a preflight, and no client of this API sends one
 		// (the dev sign-in answers the same way).
 		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
-			return httpapi.Errorf(http.StatusUnsupportedMediaType, "unsupported_media_type", "send the request as JSON with Content-Type: application/json")
+			return httpapi.Errorf(httpapi.CodeUnsupportedMediaType, "send the request as JSON with Content-Type: application/json")
 		}
 		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
 	}
@@ -175,7 +176,7 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 	// (httpapi.DecodeJSON): q.Get reads the first, a proxy may read the last.
 	for _, name := range []string{"filename", "contentType", "size"} {
 		if len(q[name]) > 1 {
-			return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "query parameter %q is given more than once", name)
+			return httpapi.Errorf(httpapi.CodeInvalidRequest, "query parameter %q is given more than once", name)
 		}
 	}
 	req.Filename = q.Get("filename")
@@ -183,7 +184,7 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 	if s := q.Get("size"); s != "" {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be an integer")
+			return httpapi.Errorf(httpapi.CodeInvalidRequest, "size must be an integer")
 		}
 		req.Size = &n
 	}
@@ -206,22 +207,22 @@ type upload struct {
 func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 	rules := h.cfg.Rules
 	if req.Filename == "" {
-		return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "filename is required")
+		return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "filename is required")
 	}
 	up := upload{user: id.UserID, contentType: strings.TrimSpace(req.ContentType), now: h.deps.Now()}
 	if req.Size != nil {
 		up.size = *req.Size
 		if up.size == 0 {
-			return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "size must be at least 1 byte")
+			return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "size must be at least 1 byte")
 		}
 	}
 	if up.contentType == "" && !rules.AllowsAnyType() {
-		return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "contentType is required")
+		return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "contentType is required")
 	}
 	if up.contentType != "" {
 		mt, ok := concreteMediaType(up.contentType)
 		if !ok {
-			return upload{}, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "contentType must be one media type like image/png: no wildcard, no parameters")
+			return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "contentType must be one media type like image/png: no wildcard, no parameters")
 		}
 		up.contentType = mt
 	}
@@ -249,17 +250,28 @@ func concreteMediaType(ct string) (string, bool) {
 	return mt, true
 }
 
-// ruleError maps an uploadrules error to its HTTP status.
+// ruleError maps an uploadrules error to its wire code. uploadrules does
+// not depend on the HTTP edge (verify uses it too), so its codes are plain
+// strings of the same names; one outside the set stays an internal error.
 func ruleError(err error) error {
 	var re *uploadrules.Error
 	if !errors.As(err, &re) {
 		return err
 	}
-	status := http.StatusBadRequest
-	if re.Code == uploadrules.CodeTooLarge {
-		status = http.StatusRequestEntityTooLarge
+	var code httpapi.Code
+	switch re.Code {
+	case uploadrules.CodeInvalidRequest:
+		code = httpapi.CodeInvalidRequest
+	case uploadrules.CodeInvalidFilename:
+		code = httpapi.CodeInvalidFilename
+	case uploadrules.CodeTooLarge:
+		code = httpapi.CodeTooLarge
+	case uploadrules.CodeTypeNotAllowed:
+		code = httpapi.CodeTypeNotAllowed
+	default:
+		return err
 	}
-	return httpapi.Errorf(status, re.Code, "%s", re.Message)
+	return httpapi.Errorf(code, "%s", re.Message)
 }
 
 // build makes and signs the policy for up into resp, encoding the policy

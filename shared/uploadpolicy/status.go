@@ -8,6 +8,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -69,15 +70,15 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	key := r.URL.Query().Get("key")
 	switch {
 	case key == "":
-		h.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "key is required"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeInvalidRequest, "key is required"))
 		return
 	case len(key) > uploadrules.MaxKeyBytes || !utf8.ValidString(key):
 		// No object can have this key (OSS keys are 1 to 1023 bytes of UTF-8).
-		h.fail(w, r, httpapi.Errorf(http.StatusBadRequest, "invalid_request", "key is not a valid object key (at most 1023 bytes of UTF-8)"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeInvalidRequest, "key is not a valid object key (at most 1023 bytes of UTF-8)"))
 		return
 	}
 	if owner, ok := h.cfg.Rules.OwnerOf(key); !ok || owner != id.UserID {
-		h.fail(w, r, httpapi.Errorf(http.StatusForbidden, "forbidden", "the key is not one of your uploads"))
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeForbidden, "the key is not one of your uploads"))
 		return
 	}
 	if h.deps.Tags == nil {
@@ -114,11 +115,11 @@ func (h *Handler) status(w http.ResponseWriter, r *http.Request) {
 	}
 	switch {
 	case errors.Is(err, ErrObjectNotFound):
-		h.fail(w, r, httpapi.Errorf(http.StatusNotFound, "not_found",
+		h.fail(w, r, httpapi.Errorf(httpapi.CodeNotFound,
 			"no object at this key: not uploaded yet, or deleted after rejection"))
 		return
 	case err != nil:
-		h.log.ErrorContext(ctx, "read object state", "request_id", httpapi.RequestID(ctx), "key", key, "error", err.Error())
+		h.log.ErrorContext(ctx, "read object state", logging.RequestID(httpapi.RequestID(ctx)), "key", key, "error", err.Error())
 		h.fail(w, r, unavailable())
 		return
 	}

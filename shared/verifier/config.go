@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/stdwebhook"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
@@ -60,16 +61,7 @@ func FromEnv(getenv func(string) string) (Config, error) {
 	c.WebhookURL = env.URL("WEBHOOK_URL", "")
 	c.WebhookSecret = env.String("WEBHOOK_SECRET", "")
 	c.WebhookTimeout = time.Duration(env.Int("WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60)) * time.Second
-	switch env.Enum("LOG_LEVEL", "info", "debug", "info", "warn", "error") {
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
-	default:
-		c.LogLevel = slog.LevelInfo
-	}
+	c.LogLevel = logging.LevelFromEnv(env)
 	for _, p := range c.verifyProblems() {
 		env.Problem("%s", p)
 	}

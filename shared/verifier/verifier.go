@@ -12,6 +12,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -78,7 +79,7 @@ func (v *Verifier) logger(ctx context.Context) *slog.Logger {
 		l = slog.New(slog.DiscardHandler)
 	}
 	if fc, ok := fccontext.FromContext(ctx); ok && fc != nil && fc.RequestID != "" {
-		l = l.With("requestId", fc.RequestID)
+		l = l.With(logging.RequestID(fc.RequestID))
 	}
 	return l
 }

@@ -1,14 +1,20 @@
 package verifier_test
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
 
+	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 	"github.com/ossupload/ossupload/shared/verifier"
 	"github.com/ossupload/ossupload/shared/verifier/verifiertest"
@@ -645,5 +651,23 @@ func TestDeletedMeanwhileSkipped(t *testing.T) {
 	}
 	if n := f.recv.notifications(); len(n) != 0 {
 		t.Errorf("webhook for a vanished object: %+v", n)
+	}
+}
+
+// TestLogsCarryRequestID: verify's lines carry the FC request id under the
+// key sign and sts use, so one query finds a request's lines in any function.
+func TestLogsCarryRequestID(t *testing.T) {
+	var buf bytes.Buffer
+	v := &verifier.Verifier{Logger: logging.New(&buf, slog.LevelDebug)}
+	ctx := fccontext.NewContext(context.Background(), &fccontext.FcContext{RequestID: "1-fc-req"})
+	if err := v.Handle(ctx, []byte("not json")); err != nil {
+		t.Fatal(err)
+	}
+	var line map[string]any
+	if err := json.Unmarshal(buf.Bytes(), &line); err != nil {
+		t.Fatalf("want one JSON line, got %q", buf.String())
+	}
+	if line[logging.RequestIDKey] != "1-fc-req" || line["requestId"] != nil {
+		t.Fatalf("line %v", line)
 	}
 }

@@ -24,6 +24,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadpolicy"
 )
 
@@ -41,7 +42,7 @@ func main() {
 // (random nil = crypto/rand).
 func setup(getenv func(string) string, now func() time.Time, random io.Reader) (http.Handler, *slog.Logger, error) {
 	cfg := uploadpolicy.FromEnv(getenv)
-	logger := httpapi.NewLogger(os.Stderr, cfg.LogLevel)
+	logger := logging.New(os.Stderr, cfg.LogLevel)
 	if err := cfg.Validate(); err != nil {
 		return nil, logger, err
 	}

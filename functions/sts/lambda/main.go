@@ -23,6 +23,7 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/stsvend"
 )
 
@@ -40,7 +41,7 @@ func main() {
 // tests (sts nil = the Alibaba Cloud SDK with credentials from getenv).
 func setup(getenv func(string) string, now func() time.Time, sts stsvend.AssumeRoler) (http.Handler, *slog.Logger, error) {
 	cfg := stsvend.FromEnv(getenv)
-	logger := httpapi.NewLogger(os.Stderr, cfg.LogLevel)
+	logger := logging.New(os.Stderr, cfg.LogLevel)
 	if err := cfg.Validate(); err != nil {
 		return nil, logger, err
 	}
