@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"sync"
-	"unicode"
 )
 
 // Header values every JSON answer carries, assigned as shared slices instead
@@ -73,6 +72,22 @@ func WriteJSON(w http.ResponseWriter, status int, v any) {
 	_, _ = w.Write(b)
 }
 
+// readBuffer holds a request body while DecodeJSON decodes it and scans it
+// for duplicate names; pooled, so reading a body allocates nothing.
+type readBuffer struct {
+	buf bytes.Buffer
+	rd  bytes.Reader
+}
+
+var readBuffers = sync.Pool{New: func() any { return new(readBuffer) }}
+
+// IsJSON reports whether a Content-Type header value names
+// application/json (letter case and parameters aside), without allocating.
+func IsJSON(contentType string) bool {
+	mt, _, _ := strings.Cut(contentType, ";")
+	return strings.EqualFold(strings.TrimSpace(mt), "application/json")
+}
+
 // DecodeJSON decodes the request body into dst strictly: unknown fields,
 // a field named twice (in any letter case), trailing data, an empty body
 // and bodies over maxBytes are refused. Errors are *Error: 413
@@ -93,15 +108,23 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	}
 	body := http.MaxBytesReader(nil, r.Body, maxBytes)
 	defer body.Close()
-	raw, err := io.ReadAll(body)
-	if err != nil {
+	rb := readBuffers.Get().(*readBuffer)
+	defer func() {
+		if rb.buf.Cap() <= maxPooledBody {
+			readBuffers.Put(rb)
+		}
+	}()
+	rb.buf.Reset()
+	if _, err := rb.buf.ReadFrom(body); err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
 			return tooLarge(maxBytes)
 		}
 		return Errorf(CodeInvalidRequest, "request body could not be read")
 	}
-	dec := json.NewDecoder(bytes.NewReader(raw))
+	raw := rb.buf.Bytes()
+	rb.rd.Reset(raw)
+	dec := json.NewDecoder(&rb.rd)
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
 		return decodeError(err, maxBytes)
@@ -112,65 +135,97 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Errorf(CodeInvalidRequest, "request body must contain a single JSON value; found trailing data")
 	}
-	if name := duplicateName(json.NewDecoder(bytes.NewReader(raw))); name != "" {
+	if name := duplicateName(raw); name != "" {
 		return Errorf(CodeInvalidRequest, "request body names field %q more than once", name)
 	}
 	return nil
 }
 
 // duplicateName returns the first object member name that appears twice
-// in the same object of the (valid) JSON value dec reads, compared as
-// encoding/json matches names to fields: by Unicode simple case folding;
-// "" when there is none.
-func duplicateName(dec *json.Decoder) string {
-	tok, err := dec.Token()
-	if err != nil {
-		return ""
-	}
-	switch tok {
-	case json.Delim('{'):
-		seen := map[string]bool{}
-		for dec.More() {
-			k, err := dec.Token()
-			if err != nil {
-				return ""
+// in the same object of raw, one valid JSON value (DecodeJSON has already
+// decoded it), compared as encoding/json matches names to fields: by
+// Unicode simple case folding (bytes.EqualFold); "" when there is none.
+// It scans the bytes in place and allocates nothing unless a name holds
+// an escape or a duplicate is found: the sign path's budget is a few dozen
+// allocations per request.
+func duplicateName(raw []byte) string {
+	type span struct{ from, to int }
+	var keyBuf [16]span
+	keys := keyBuf[:0] // the names of every open object, innermost last
+	var openBuf [8]int
+	open := openBuf[:0] // per open object: where its names start in keys; -1 for an array
+	expectName := false
+	for i := 0; i < len(raw); i++ {
+		switch raw[i] {
+		case '{':
+			open = append(open, len(keys))
+			expectName = true
+		case '[':
+			open = append(open, -1)
+			expectName = false
+		case '}', ']':
+			if n := len(open); n > 0 {
+				if from := open[n-1]; from >= 0 {
+					keys = keys[:from]
+				}
+				open = open[:n-1]
 			}
-			name, _ := k.(string)
-			f := foldName(name)
-			if seen[f] {
-				return name
+			expectName = false
+		case ',':
+			expectName = len(open) > 0 && open[len(open)-1] >= 0
+		case '"':
+			end := stringEnd(raw, i)
+			if expectName {
+				name := raw[i+1 : end]
+				for _, k := range keys[open[len(open)-1]:] {
+					if sameName(raw[k.from:k.to], name) {
+						return unquote(name)
+					}
+				}
+				keys = append(keys, span{i + 1, end})
+				expectName = false
 			}
-			seen[f] = true
-			if d := duplicateName(dec); d != "" {
-				return d
-			}
+			i = end
 		}
-		_, _ = dec.Token() // '}'
-	case json.Delim('['):
-		for dec.More() {
-			if d := duplicateName(dec); d != "" {
-				return d
-			}
-		}
-		_, _ = dec.Token() // ']'
 	}
 	return ""
 }
 
-// foldName maps every rune of s to the smallest rune of its simple case
-// folding orbit, so names that bytes.EqualFold (which encoding/json uses to
-// match fields) calls equal map to the same string: "Size", "SIZE" and
-// "\u017Fize" (LATIN SMALL LETTER LONG S) all fold to "Size"'s folding.
-func foldName(s string) string {
-	return strings.Map(func(r rune) rune {
-		m := r
-		for f := unicode.SimpleFold(r); f != r; f = unicode.SimpleFold(f) {
-			if f < m {
-				m = f
-			}
+// stringEnd returns the index of the quote that closes the JSON string
+// whose opening quote is at raw[i].
+func stringEnd(raw []byte, i int) int {
+	for j := i + 1; j < len(raw); j++ {
+		switch raw[j] {
+		case '\\':
+			j++ // the escaped byte
+		case '"':
+			return j
 		}
-		return m
-	}, s)
+	}
+	return len(raw)
+}
+
+// sameName compares two raw (still escaped) member names as encoding/json
+// matches them.
+func sameName(a, b []byte) bool {
+	if bytes.IndexByte(a, '\\') < 0 && bytes.IndexByte(b, '\\') < 0 {
+		return bytes.EqualFold(a, b)
+	}
+	return strings.EqualFold(unquote(a), unquote(b))
+}
+
+// unquote decodes a raw member name (valid JSON string contents).
+func unquote(raw []byte) string {
+	if bytes.IndexByte(raw, '\\') < 0 {
+		return string(raw)
+	}
+	var s string
+	quoted := make([]byte, 0, len(raw)+2)
+	quoted = append(append(append(quoted, '"'), raw...), '"')
+	if err := json.Unmarshal(quoted, &s); err != nil {
+		return string(raw)
+	}
+	return s
 }
 
 func tooLarge(maxBytes int64) *Error {

@@ -4,7 +4,6 @@ import (
 	"crypto/subtle"
 	"errors"
 	"log/slog"
-	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -166,7 +165,7 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 		// Only JSON: a text/plain or form body is what a cross-site form
 		// sends without a preflight, and no client of this API sends one
 		// (the dev sign-in answers the same way).
-		if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		if !httpapi.IsJSON(r.Header.Get("Content-Type")) {
 			return httpapi.Errorf(httpapi.CodeUnsupportedMediaType, "send the request as JSON with Content-Type: application/json")
 		}
 		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
