@@ -3,6 +3,7 @@ package oss
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/ossupload/ossupload/local/faultset"
 	"net/http"
 	"path"
 	"strconv"
@@ -82,11 +83,14 @@ func errServiceUnavailable() *Error {
 
 // Faults is a set of injected failures; the zero value is empty and ready.
 type Faults struct {
-	mu     sync.Mutex
-	active []*activeFault
-	hits   int
-	kill   func(function string) error
+	set  faultset.Set[Fault]
+	mu   sync.Mutex // guards kill
+	kill func(function string) error
 }
+
+// Selector implements faultset.Fault: a fault matches on the OSS API name
+// and a pattern on the object key.
+func (ft Fault) Selector() (op, pattern string, times int) { return ft.Op, ft.Key, ft.Times }
 
 // SetKiller sets what FaultKill calls to kill a function's process; it
 // returns once the process is gone.
@@ -94,11 +98,6 @@ func (f *Faults) SetKiller(kill func(function string) error) {
 	f.mu.Lock()
 	f.kill = kill
 	f.mu.Unlock()
-}
-
-type activeFault struct {
-	Fault
-	left int // remaining hits when Times > 0
 }
 
 // Add arms a fault. It returns an error for an unknown action or status.
@@ -135,60 +134,15 @@ func (f *Faults) Add(ft Fault) error {
 	if _, err := path.Match(ft.Key, ""); err != nil {
 		return fmt.Errorf("fault key pattern %q: %w", ft.Key, err)
 	}
-	f.mu.Lock()
-	f.active = append(f.active, &activeFault{Fault: ft, left: ft.Times})
-	f.mu.Unlock()
+	f.set.Add(ft)
 	return nil
 }
 
 // Clear removes every fault.
-func (f *Faults) Clear() {
-	f.mu.Lock()
-	f.active = nil
-	f.mu.Unlock()
-}
+func (f *Faults) Clear() { f.set.Clear() }
 
 // Hits is how many requests faults have hit so far.
-func (f *Faults) Hits() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.hits
-}
-
-func (f *Faults) list() []Fault {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	out := make([]Fault, 0, len(f.active))
-	for _, a := range f.active {
-		out = append(out, a.Fault)
-	}
-	return out
-}
-
-// match finds the first armed fault for op and key and uses up one hit.
-func (f *Faults) match(op, key string) (Fault, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, a := range f.active {
-		if a.Op != "" && a.Op != "*" && a.Op != op {
-			continue
-		}
-		if a.Key != "" {
-			if ok, _ := path.Match(a.Key, key); !ok {
-				continue
-			}
-		}
-		f.hits++
-		if a.Times > 0 {
-			a.left--
-			if a.left <= 0 {
-				f.active = append(f.active[:i:i], f.active[i+1:]...)
-			}
-		}
-		return a.Fault, true
-	}
-	return Fault{}, false
-}
+func (f *Faults) Hits() int { return f.set.Hits() }
 
 // adminPath is where the wrapped emulator takes fault commands.
 const adminPath = "/_emulator/faults"
@@ -206,7 +160,7 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			serveSparse(sp, w, r)
 			return
 		}
-		ft, ok := f.match(operation(r, key), key)
+		ft, ok := f.set.Match(operation(r, key), key)
 		if !ok {
 			h.ServeHTTP(w, r)
 			return
@@ -298,7 +252,7 @@ func (f *Faults) admin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
 		var out []faultJSON
-		for _, ft := range f.list() {
+		for _, ft := range f.set.List() {
 			j := faultJSON{Fault: ft}
 			if ft.Delay > 0 {
 				j.Delay = ft.Delay.String()

@@ -4,12 +4,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/ossupload/ossupload/local/faultset"
 	"io"
 	"net/http"
 	"net/url"
 	"path"
 	"strings"
-	"sync"
 	"time"
 )
 
@@ -67,15 +67,12 @@ type Fault struct {
 
 // Faults is a set of injected failures; the zero value is empty and ready.
 type Faults struct {
-	mu     sync.Mutex
-	active []*activeFault
-	hits   int
+	set faultset.Set[Fault]
 }
 
-type activeFault struct {
-	Fault
-	left int
-}
+// Selector implements faultset.Fault: a fault matches on the RPC Action
+// and a pattern on RoleSessionName.
+func (ft Fault) Selector() (op, pattern string, times int) { return ft.Op, ft.Session, ft.Times }
 
 // Add arms a fault. It returns an error for an unknown action or status.
 func (f *Faults) Add(ft Fault) error {
@@ -101,55 +98,15 @@ func (f *Faults) Add(ft Fault) error {
 	if _, err := path.Match(ft.Session, ""); err != nil {
 		return fmt.Errorf("fault session pattern %q: %w", ft.Session, err)
 	}
-	f.mu.Lock()
-	f.active = append(f.active, &activeFault{Fault: ft, left: ft.Times})
-	f.mu.Unlock()
+	f.set.Add(ft)
 	return nil
 }
 
 // Clear removes every fault.
-func (f *Faults) Clear() {
-	f.mu.Lock()
-	f.active = nil
-	f.mu.Unlock()
-}
+func (f *Faults) Clear() { f.set.Clear() }
 
 // Hits is how many requests faults have hit so far.
-func (f *Faults) Hits() int {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return f.hits
-}
-
-func (f *Faults) armed() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.active) > 0
-}
-
-func (f *Faults) match(op, session string) (Fault, bool) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for i, a := range f.active {
-		if a.Op != "" && a.Op != "*" && a.Op != op {
-			continue
-		}
-		if a.Session != "" {
-			if ok, _ := path.Match(a.Session, session); !ok {
-				continue
-			}
-		}
-		f.hits++
-		if a.Times > 0 {
-			a.left--
-			if a.left <= 0 {
-				f.active = append(f.active[:i:i], f.active[i+1:]...)
-			}
-		}
-		return a.Fault, true
-	}
-	return Fault{}, false
-}
+func (f *Faults) Hits() int { return f.set.Hits() }
 
 const adminPath = "/_emulator/faults"
 
@@ -161,12 +118,12 @@ func (f *Faults) Wrap(h http.Handler) http.Handler {
 			f.admin(w, r)
 			return
 		}
-		if !f.armed() {
+		if !f.set.Armed() {
 			h.ServeHTTP(w, r)
 			return
 		}
 		params := requestParams(r)
-		ft, ok := f.match(params.Get("Action"), params.Get("RoleSessionName"))
+		ft, ok := f.set.Match(params.Get("Action"), params.Get("RoleSessionName"))
 		if !ok {
 			h.ServeHTTP(w, r)
 			return
@@ -234,16 +191,14 @@ type faultJSON struct {
 func (f *Faults) admin(w http.ResponseWriter, r *http.Request) {
 	switch r.Method {
 	case http.MethodGet:
-		f.mu.Lock()
-		out := make([]faultJSON, 0, len(f.active))
-		for _, a := range f.active {
-			j := faultJSON{Fault: a.Fault}
-			if a.Delay > 0 {
-				j.Delay = a.Delay.String()
+		out := make([]faultJSON, 0)
+		for _, ft := range f.set.List() {
+			j := faultJSON{Fault: ft}
+			if ft.Delay > 0 {
+				j.Delay = ft.Delay.String()
 			}
 			out = append(out, j)
 		}
-		f.mu.Unlock()
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(out)
 	case http.MethodPost:

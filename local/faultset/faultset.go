@@ -1,0 +1,99 @@
+// Package faultset keeps the armed faults of an emulator's fault switch
+// (local/oss, local/sts): in order of arming, each matched by operation and
+// a path.Match pattern on a subject (an object key, an STS session name),
+// counted, and retired after its number of hits. What a fault does is the
+// emulator's own business.
+package faultset
+
+import (
+	"path"
+	"sync"
+)
+
+// Fault is what a set needs to know of a fault: the operation it matches
+// ("" or "*" for all), the pattern on the subject ("" for all) and how many
+// hits it takes before it retires (0: until Clear).
+type Fault interface {
+	Selector() (op, pattern string, times int)
+}
+
+// Set is a set of armed faults; the zero value is empty and ready, and it
+// is safe for concurrent use.
+type Set[F Fault] struct {
+	mu     sync.Mutex
+	active []*armed[F]
+	hits   int
+}
+
+type armed[F Fault] struct {
+	fault F
+	left  int
+}
+
+// Add arms ft after the ones already armed.
+func (s *Set[F]) Add(ft F) {
+	_, _, times := ft.Selector()
+	s.mu.Lock()
+	s.active = append(s.active, &armed[F]{fault: ft, left: times})
+	s.mu.Unlock()
+}
+
+// Clear retires every fault.
+func (s *Set[F]) Clear() {
+	s.mu.Lock()
+	s.active = nil
+	s.mu.Unlock()
+}
+
+// Hits is how many requests faults have hit so far.
+func (s *Set[F]) Hits() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.hits
+}
+
+// Armed reports whether any fault is armed.
+func (s *Set[F]) Armed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.active) > 0
+}
+
+// List returns the armed faults, in order.
+func (s *Set[F]) List() []F {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]F, 0, len(s.active))
+	for _, a := range s.active {
+		out = append(out, a.fault)
+	}
+	return out
+}
+
+// Match finds the first armed fault for op and subject and uses up one of
+// its hits.
+func (s *Set[F]) Match(op, subject string) (F, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, a := range s.active {
+		fop, pattern, times := a.fault.Selector()
+		if fop != "" && fop != "*" && fop != op {
+			continue
+		}
+		if pattern != "" {
+			if ok, _ := path.Match(pattern, subject); !ok {
+				continue
+			}
+		}
+		s.hits++
+		if times > 0 {
+			a.left--
+			if a.left <= 0 {
+				s.active = append(s.active[:i:i], s.active[i+1:]...)
+			}
+		}
+		return a.fault, true
+	}
+	var none F
+	return none, false
+}
