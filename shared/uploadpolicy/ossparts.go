@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 )
@@ -24,27 +22,9 @@ type OSSPartLister struct {
 
 // ListParts implements PartLister, following IsTruncated past 1,000 parts.
 func (l OSSPartLister) ListParts(ctx context.Context, key, uploadID string) ([]UploadedPart, error) {
-	creds, err := l.Credentials.Resolve(ctx)
+	bucket, err := ossBucket(ctx, l.Credentials, l.Endpoint, l.Region, l.Bucket, l.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("list parts: %w", err)
-	}
-	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(l.Region)}
-	if creds.SecurityToken != "" {
-		opts = append(opts, oss.SecurityToken(creds.SecurityToken))
-	}
-	if u, err := url.Parse(l.Endpoint); err == nil && !strings.HasSuffix(u.Hostname(), ".aliyuncs.com") {
-		opts = append(opts, oss.ForcePathStyle(true)) // as OSSTagReader
-	}
-	if l.HTTPClient != nil {
-		opts = append(opts, oss.HTTPClient(l.HTTPClient))
-	}
-	client, err := oss.New(l.Endpoint, creds.AccessKeyID, creds.AccessKeySecret, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("list parts: oss client: %w", err)
-	}
-	bucket, err := client.Bucket(l.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("list parts: bucket: %w", err)
 	}
 	imur := oss.InitiateMultipartUploadResult{Bucket: l.Bucket, Key: key, UploadID: uploadID}
 	var parts []UploadedPart

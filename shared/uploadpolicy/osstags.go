@@ -75,29 +75,40 @@ func objectTags(ctx context.Context, bucket *oss.Bucket, key string) (map[string
 }
 
 func (t OSSTagReader) bucket(ctx context.Context) (*oss.Bucket, error) {
-	creds, err := t.Credentials.Resolve(ctx)
+	b, err := ossBucket(ctx, t.Credentials, t.Endpoint, t.Region, t.Bucket, t.HTTPClient)
 	if err != nil {
 		return nil, fmt.Errorf("object state: %w", err)
 	}
-	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(t.Region)}
+	return b, nil
+}
+
+// ossBucket is the official SDK's handle on the bucket, signing V4 with
+// the credentials of the request: the one client construction that
+// /status (OSSTagReader) and presign (OSSPartLister) share.
+func ossBucket(ctx context.Context, src CredentialSource, endpoint, region, name string, hc *http.Client) (*oss.Bucket, error) {
+	creds, err := src.Resolve(ctx)
+	if err != nil {
+		return nil, err
+	}
+	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(region)}
 	if creds.SecurityToken != "" {
 		opts = append(opts, oss.SecurityToken(creds.SecurityToken))
 	}
-	if u, err := url.Parse(t.Endpoint); err == nil && !strings.HasSuffix(u.Hostname(), ".aliyuncs.com") {
+	if u, err := url.Parse(endpoint); err == nil && !strings.HasSuffix(u.Hostname(), ".aliyuncs.com") {
 		// An emulator or proxy (the local stack): address the bucket in the
 		// path, as <bucket>.localhost may not resolve.
 		opts = append(opts, oss.ForcePathStyle(true))
 	}
-	if t.HTTPClient != nil {
-		opts = append(opts, oss.HTTPClient(t.HTTPClient))
+	if hc != nil {
+		opts = append(opts, oss.HTTPClient(hc))
 	}
-	client, err := oss.New(t.Endpoint, creds.AccessKeyID, creds.AccessKeySecret, opts...)
+	client, err := oss.New(endpoint, creds.AccessKeyID, creds.AccessKeySecret, opts...)
 	if err != nil {
-		return nil, fmt.Errorf("object state: oss client: %w", err)
+		return nil, fmt.Errorf("oss client: %w", err)
 	}
-	bucket, err := client.Bucket(t.Bucket)
+	bucket, err := client.Bucket(name)
 	if err != nil {
-		return nil, fmt.Errorf("object state: bucket: %w", err)
+		return nil, fmt.Errorf("bucket: %w", err)
 	}
 	return bucket, nil
 }
