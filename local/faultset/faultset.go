@@ -6,8 +6,12 @@
 package faultset
 
 import (
+	"bytes"
+	"encoding/json"
+	"net/http"
 	"path"
 	"sync"
+	"time"
 )
 
 // Fault is what a set needs to know of a fault: the operation it matches
@@ -96,4 +100,80 @@ func (s *Set[F]) Match(op, subject string) (F, bool) {
 	}
 	var none F
 	return none, false
+}
+
+// Admin serves an emulator's fault endpoint: GET lists the armed faults,
+// POST arms one (add validates it), DELETE clears them all. On the wire a
+// fault is F's own JSON plus "delay" as text ("30s"), read from and
+// written to the time.Duration that delay points into.
+func Admin[F Fault](w http.ResponseWriter, r *http.Request, s *Set[F], add func(F) error, delay func(*F) *time.Duration) {
+	switch r.Method {
+	case http.MethodGet:
+		out := []json.RawMessage{}
+		for _, ft := range s.List() {
+			b, err := wire(ft, *delay(&ft))
+			if err != nil {
+				http.Error(w, err.Error(), http.StatusInternalServerError)
+				return
+			}
+			out = append(out, b)
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(out)
+	case http.MethodPost:
+		var fields map[string]json.RawMessage
+		if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10)).Decode(&fields); err != nil {
+			http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		var text string
+		if raw, ok := fields["delay"]; ok {
+			if err := json.Unmarshal(raw, &text); err != nil {
+				http.Error(w, "fault delay: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			delete(fields, "delay")
+		}
+		rest, _ := json.Marshal(fields)
+		var ft F
+		dec := json.NewDecoder(bytes.NewReader(rest))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&ft); err != nil {
+			http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
+			return
+		}
+		if text != "" {
+			d, err := time.ParseDuration(text)
+			if err != nil {
+				http.Error(w, "fault delay: "+err.Error(), http.StatusBadRequest)
+				return
+			}
+			*delay(&ft) = d
+		}
+		if err := add(ft); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.WriteHeader(http.StatusNoContent)
+	case http.MethodDelete:
+		s.Clear()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		w.Header().Set("Allow", "GET, POST, DELETE")
+		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
+	}
+}
+
+// wire is ft's JSON with its delay, when set, as "delay": "30s".
+func wire[F any](ft F, d time.Duration) (json.RawMessage, error) {
+	b, err := json.Marshal(ft)
+	if err != nil || d <= 0 {
+		return b, err
+	}
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(b, &fields); err != nil {
+		return nil, err
+	}
+	fields["delay"], _ = json.Marshal(d.String())
+	return json.Marshal(fields)
 }

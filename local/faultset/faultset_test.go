@@ -1,6 +1,12 @@
 package faultset
 
-import "testing"
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
 
 type fault struct {
 	op, pattern string
@@ -53,5 +59,50 @@ func TestMatchOperation(t *testing.T) {
 	}
 	if f, ok := s.Match("AssumeRole", "alice-1"); !ok || f.name != "throttle" {
 		t.Errorf("%+v %v", f, ok)
+	}
+}
+
+type timedFault struct {
+	Op    string        `json:"op,omitempty"`
+	Key   string        `json:"key,omitempty"`
+	Delay time.Duration `json:"-"`
+}
+
+func (f timedFault) Selector() (string, string, int) { return f.Op, f.Key, 0 }
+
+// TestAdmin: the endpoint arms, lists (delay as text), refuses unknown
+// fields and bad delays with 400, and clears.
+func TestAdmin(t *testing.T) {
+	var s Set[timedFault]
+	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		Admin(w, r, &s, func(f timedFault) error { s.Add(f); return nil }, func(f *timedFault) *time.Duration { return &f.Delay })
+	})
+	do := func(method, body string) *httptest.ResponseRecorder {
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(method, "/_emulator/faults", strings.NewReader(body)))
+		return w
+	}
+	if w := do(http.MethodPost, `{"op":"GetObject","key":"a/*","delay":"2s"}`); w.Code != http.StatusNoContent {
+		t.Fatalf("POST: %d %s", w.Code, w.Body)
+	}
+	if l := s.List(); len(l) != 1 || l[0].Delay != 2*time.Second || l[0].Op != "GetObject" {
+		t.Fatalf("armed %+v", l)
+	}
+	if w := do(http.MethodGet, ""); strings.TrimSpace(w.Body.String()) != `[{"delay":"2s","key":"a/*","op":"GetObject"}]` {
+		t.Errorf("GET: %s", w.Body)
+	}
+	for _, bad := range []string{`{"op":"x","nope":1}`, `{"op":"x","delay":"soon"}`, `{"op":"x","delay":5}`, `not json`} {
+		if w := do(http.MethodPost, bad); w.Code != http.StatusBadRequest {
+			t.Errorf("POST %s: %d, want 400", bad, w.Code)
+		}
+	}
+	if w := do(http.MethodDelete, ""); w.Code != http.StatusNoContent || s.Armed() {
+		t.Errorf("DELETE: %d, armed %v", w.Code, s.Armed())
+	}
+	if w := do(http.MethodGet, ""); strings.TrimSpace(w.Body.String()) != `[]` {
+		t.Errorf("GET after DELETE: %s", w.Body)
+	}
+	if w := do(http.MethodPut, ""); w.Code != http.StatusMethodNotAllowed {
+		t.Errorf("PUT: %d", w.Code)
 	}
 }

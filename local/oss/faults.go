@@ -242,53 +242,8 @@ func serveSparse(sp sparsePutter, w http.ResponseWriter, r *http.Request) {
 	}{obj.ETag, obj.Size})
 }
 
-// faultJSON is a Fault on the admin endpoint, with the delay as text.
-type faultJSON struct {
-	Fault
-	Delay string `json:"delay,omitempty"`
-}
-
 func (f *Faults) admin(w http.ResponseWriter, r *http.Request) {
-	switch r.Method {
-	case http.MethodGet:
-		var out []faultJSON
-		for _, ft := range f.set.List() {
-			j := faultJSON{Fault: ft}
-			if ft.Delay > 0 {
-				j.Delay = ft.Delay.String()
-			}
-			out = append(out, j)
-		}
-		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(out)
-	case http.MethodPost:
-		var j faultJSON
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, 4<<10))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&j); err != nil {
-			http.Error(w, "fault: "+err.Error(), http.StatusBadRequest)
-			return
-		}
-		if j.Delay != "" {
-			d, err := time.ParseDuration(j.Delay)
-			if err != nil {
-				http.Error(w, "fault delay: "+err.Error(), http.StatusBadRequest)
-				return
-			}
-			j.Fault.Delay = d
-		}
-		if err := f.Add(j.Fault); err != nil {
-			http.Error(w, err.Error(), http.StatusBadRequest)
-			return
-		}
-		w.WriteHeader(http.StatusNoContent)
-	case http.MethodDelete:
-		f.Clear()
-		w.WriteHeader(http.StatusNoContent)
-	default:
-		w.Header().Set("Allow", "GET, POST, DELETE")
-		http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
-	}
+	faultset.Admin(w, r, &f.set, f.Add, func(ft *Fault) *time.Duration { return &ft.Delay })
 }
 
 // operation names the OSS API a request goes to, as Server.serve routes it.
