@@ -129,6 +129,8 @@ func listen(name, addr string) (listener, error) {
 }
 
 // Start brings the whole stack up and returns once every listener serves.
+// Each step sets up one part and hands the next what it needs through a
+// builder; the first failure stops it and undoes what was started.
 func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 	if cfg.Output == nil {
 		cfg.Output = os.Stderr
@@ -137,198 +139,283 @@ func Start(ctx context.Context, cfg Config) (_ *Stack, err error) {
 		cfg.Getenv = os.Getenv
 	}
 	log := slog.New(slog.NewTextHandler(cfg.Output, nil)).With("component", "localstack")
-	s := &Stack{log: log}
-	var lns []listener
+	b := &builder{cfg: cfg, log: log, s: &Stack{log: log}}
 	defer func() {
 		if err != nil {
-			s.Close()
-			for _, l := range lns {
+			b.s.Close()
+			for _, l := range b.lns {
 				l.ln.Close() // those not yet served
 			}
 		}
 	}()
-
-	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
-		return nil, fmt.Errorf("data folder: %w", err)
+	for _, step := range []func() error{
+		b.loadDevState,  // the data folder and the development secrets kept in it
+		b.listen,        // the five listeners, first: the functions' configuration needs their URLs
+		b.loadFunctions, // the functions of s.yaml, with the stack's URLs, bucket and secret in their environment
+		b.identities,    // the developer, the FC service and the roles of template.yaml
+		b.ossEmulator,   // the OSS emulator, publishing its events to the dispatcher
+		b.bucket,        // the bucket as template.yaml makes it: CORS, no public access, overwrite rules
+		b.runtime,       // the FC runtime running every function, and its HTTP, OSS and timer triggers
+		b.demoPage,      // the development JWT and the demo page that mints more
+		b.serve,         // every listener serving its handler
+		b.ready,         // the READY line's content and the env file
+	} {
+		if err := step(); err != nil {
+			return nil, err
+		}
 	}
-	state, err := loadDevState(cfg.DataDir)
+	return b.s, nil
+}
+
+// builder carries what one step of Start hands to the next.
+type builder struct {
+	cfg Config
+	log *slog.Logger
+	s   *Stack
+
+	state        devState
+	extraOrigins []string                // Config.CORSOrigins or CORS_ALLOWED_ORIGINS
+	lns          []listener              // every listener, in the order of the names below
+	ossL, stsL   listener                // the emulators
+	webL         listener                // the demo page
+	signL        listener                // the sign function's HTTP trigger
+	stsFnL       listener                // the sts function's HTTP trigger
+	bucketName   string                  // OSS_BUCKET, ossupload-dev by default
+	origins      []string                // the demo page's and extraOrigins
+	getenv       func(string) string     // Config.Getenv under the stack's overrides
+	fns          []sdevs.Function        // s.yaml's functions
+	store        *iam.Store              // identities and roles
+	uploaderARN  string                  // the role browsers upload as
+	ossSrv       *oss.Server             // the OSS emulator
+	handlers     map[string]http.Handler // function id -> its HTTP trigger
+	triggerURLs  map[string]string       // function id -> its HTTP trigger's URL
+	jwt          string                  // DevUser's
+	page         http.Handler            // the demo page
+}
+
+// loadDevState makes the data folder and reads (or creates) the development
+// secrets and keys kept in it, and checks the extra CORS origins.
+func (b *builder) loadDevState() error {
+	if err := os.MkdirAll(b.cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data folder: %w", err)
+	}
+	state, err := loadDevState(b.cfg.DataDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
-
-	extra := cfg.CORSOrigins
+	b.state = state
+	extra := b.cfg.CORSOrigins
 	if extra == "" {
-		extra = cfg.Getenv("CORS_ALLOWED_ORIGINS")
+		extra = b.cfg.Getenv("CORS_ALLOWED_ORIGINS")
 	}
-	extraOrigins, err := corsOrigins(extra)
-	if err != nil {
-		return nil, err
-	}
+	b.extraOrigins, err = corsOrigins(extra)
+	return err
+}
 
-	// Listen first: the functions' configuration needs the URLs.
+// listen opens the five listeners; none serves before the last step.
+func (b *builder) listen() error {
 	for _, l := range []struct{ name, addr string }{
-		{"oss", cfg.OSSAddr}, {"sts", cfg.STSAddr}, {"web", cfg.WebAddr}, {"sign", cfg.SignAddr}, {"sts-function", cfg.STSFunctionAddr},
+		{"oss", b.cfg.OSSAddr}, {"sts", b.cfg.STSAddr}, {"web", b.cfg.WebAddr}, {"sign", b.cfg.SignAddr}, {"sts-function", b.cfg.STSFunctionAddr},
 	} {
 		ln, err := listen(l.name, l.addr)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		lns = append(lns, ln)
+		b.lns = append(b.lns, ln)
 	}
-	ossL, stsL, webL, signL, stsFnL := lns[0], lns[1], lns[2], lns[3], lns[4]
+	b.ossL, b.stsL, b.webL, b.signL, b.stsFnL = b.lns[0], b.lns[1], b.lns[2], b.lns[3], b.lns[4]
+	return nil
+}
 
-	bucket := cfg.Getenv("OSS_BUCKET")
-	if bucket == "" {
-		bucket = "ossupload-dev"
+// loadFunctions reads s.yaml with the environment the stack imposes: its
+// own URLs, bucket, region and JWT secret, and the allowed origins.
+func (b *builder) loadFunctions() error {
+	b.bucketName = b.cfg.Getenv("OSS_BUCKET")
+	if b.bucketName == "" {
+		b.bucketName = "ossupload-dev"
 	}
-	origins := append([]string{webL.url, strings.Replace(webL.url, "127.0.0.1", "localhost", 1)}, extraOrigins...)
+	b.origins = append([]string{b.webL.url, strings.Replace(b.webL.url, "127.0.0.1", "localhost", 1)}, b.extraOrigins...)
 	overrides := map[string]string{
-		"OSS_BUCKET":           bucket,
+		"OSS_BUCKET":           b.bucketName,
 		"OSS_REGION":           Region,
-		"OSS_ENDPOINT":         ossL.url,
-		"OSS_UPLOAD_URL":       ossL.url + "/" + bucket,
-		"STS_ENDPOINT":         stsL.url,
-		"AUTH_JWT_SECRET":      state.JWTSecret,
+		"OSS_ENDPOINT":         b.ossL.url,
+		"OSS_UPLOAD_URL":       b.ossL.url + "/" + b.bucketName,
+		"STS_ENDPOINT":         b.stsL.url,
+		"AUTH_JWT_SECRET":      b.state.JWTSecret,
 		"AUTH_JWKS_URL":        "",
 		"AUTH_ALLOW_ANONYMOUS": "false",
-		"CORS_ALLOWED_ORIGINS": strings.Join(origins, ","),
+		"CORS_ALLOWED_ORIGINS": strings.Join(b.origins, ","),
 	}
-	getenv := func(k string) string {
+	b.getenv = func(k string) string {
 		if v, ok := overrides[k]; ok {
 			return v
 		}
-		return cfg.Getenv(k)
+		return b.cfg.Getenv(k)
 	}
-	fns, err := sdevs.Load(cfg.SYAML, sdevs.Resolver{Getenv: getenv, Config: map[string]string{"AccountID": iam.AccountID}})
-	if err != nil {
-		return nil, err
-	}
+	fns, err := sdevs.Load(b.cfg.SYAML, sdevs.Resolver{Getenv: b.getenv, Config: map[string]string{"AccountID": iam.AccountID}})
+	b.fns = fns
+	return err
+}
 
-	// Identities: the developer, the FC service (which assumes function
-	// roles), and the roles of template.yaml.
-	store, err := iam.NewStore(filepath.Join(cfg.DataDir, "iam.json"), time.Now)
+// identities opens the identity store and sets up the developer, the FC
+// service (which assumes function roles), and the roles of template.yaml.
+func (b *builder) identities() error {
+	store, err := iam.NewStore(filepath.Join(b.cfg.DataDir, "iam.json"), time.Now)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	uploaderARN, err := s.setupIdentities(store, state, cfg, fns, bucket)
-	if err != nil {
-		return nil, err
-	}
+	b.store = store
+	b.uploaderARN, err = b.s.setupIdentities(store, b.state, b.cfg, b.fns, b.bucketName)
+	return err
+}
 
-	// Events: the OSS emulator publishes, the dispatcher delivers to the
-	// FC runtime's async queue of the function whose oss trigger matches.
-	s.dispatch = ossevents.NewDispatcher(ossevents.WithLogger(log.With("component", "oss-events")), ossevents.WithAccountID(iam.AccountID))
-	ossSrv, err := oss.New(oss.Config{
-		Region: Region, DataDir: filepath.Join(cfg.DataDir, "oss"), IAM: store,
-		Events: publisher{d: s.dispatch, drop: cfg.DropOSSEventsUnder, log: log.With("component", "oss-events")}, Logger: log.With("component", "oss"),
+// ossEmulator starts the event dispatcher and the OSS emulator: the
+// emulator publishes, the dispatcher delivers to the FC runtime's async
+// queue of the function whose oss trigger matches.
+func (b *builder) ossEmulator() error {
+	eventLog := b.log.With("component", "oss-events")
+	b.s.dispatch = ossevents.NewDispatcher(ossevents.WithLogger(eventLog), ossevents.WithAccountID(iam.AccountID))
+	srv, err := oss.New(oss.Config{
+		Region: Region, DataDir: filepath.Join(b.cfg.DataDir, "oss"), IAM: b.store,
+		Events: publisher{d: b.s.dispatch, drop: b.cfg.DropOSSEventsUnder, log: eventLog}, Logger: b.log.With("component", "oss"),
 	})
-	if err != nil {
-		return nil, err
-	}
+	b.ossSrv = srv
+	return err
+}
+
+// bucket creates the bucket with the CORS rule browsers need, blocks public
+// access and sets the overwrite rules, as template.yaml's UploadBucket.
+func (b *builder) bucket() error {
 	// The rule ali-oss asks for in the browser: ETag exposed, since it
 	// completes a multipart upload with the parts' ETags (ali-oss 6.23.0
 	// README.md, "Browser Usage" > "Bucket setup"), and x-oss-request-id,
 	// which it copies into its errors (lib/browser/client.js, requestId).
-	if err := ossSrv.CreateBucket(bucket, []oss.CORSRule{{
-		AllowedOrigins: origins,
+	if err := b.ossSrv.CreateBucket(b.bucketName, []oss.CORSRule{{
+		AllowedOrigins: b.origins,
 		AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"},
 		AllowedHeaders: []string{"*"},
 		ExposeHeaders:  []string{"ETag", "x-oss-request-id", "x-oss-hash-crc64ecma", "x-oss-version-id"},
 		MaxAgeSeconds:  600,
 	}}); err != nil {
-		return nil, err
+		return err
 	}
 	// As template.yaml's UploadBucket (BlockPublicAccess: true).
-	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
-		return nil, err
+	if err := b.ossSrv.SetBlockPublicAccess(b.bucketName, true); err != nil {
+		return err
 	}
-	if err := setOverwriteRules(ossSrv, cfg.Template, fns, bucket); err != nil {
-		return nil, err
-	}
+	return setOverwriteRules(b.ossSrv, b.cfg.Template, b.fns, b.bucketName)
+}
 
-	dest := &destinations{dataDir: cfg.DataDir, log: log.With("component", "fc-destinations"), onFailure: map[string]string{}}
-	s.runtime, err = fcruntime.New(fcruntime.Config{Output: cfg.Output, Logger: log.With("component", "fcruntime"), AsyncDone: dest.done})
+// runtime starts the FC runtime, adds every function of s.yaml with its
+// role's credentials and async destinations, and wires its triggers.
+func (b *builder) runtime() error {
+	dest := &destinations{dataDir: b.cfg.DataDir, log: b.log.With("component", "fc-destinations"), onFailure: map[string]string{}}
+	rt, err := fcruntime.New(fcruntime.Config{Output: b.cfg.Output, Logger: b.log.With("component", "fcruntime"), AsyncDone: dest.done})
+	b.s.runtime = rt
 	if err != nil {
-		return nil, err
+		return err
 	}
-	fcCaller, err := store.Lookup(state.FCKeyID)
+	fcCaller, err := b.store.Lookup(b.state.FCKeyID)
 	if err != nil {
-		return nil, fmt.Errorf("fc service identity: %w", err)
+		return fmt.Errorf("fc service identity: %w", err)
 	}
-	triggerURLs := map[string]string{}
-	handlers := map[string]http.Handler{}
-	for _, fn := range fns {
-		bin := filepath.Join(cfg.BinDir, fn.ID, "main")
+	b.triggerURLs = map[string]string{}
+	b.handlers = map[string]http.Handler{}
+	for _, fn := range b.fns {
+		bin := filepath.Join(b.cfg.BinDir, fn.ID, "main")
 		if _, err := os.Stat(bin); err != nil {
-			return nil, fmt.Errorf("function %s: %s is missing: build the functions for this machine first (make build-host)", fn.ID, bin)
+			return fmt.Errorf("function %s: %s is missing: build the functions for this machine first (make build-host)", fn.ID, bin)
 		}
 		rf := runtimeFunction(fn, bin)
-		rf.Credentials = roleCredentials(store, fcCaller, fn.Role, "fc-"+fn.ID)
-		if err := s.runtime.Add(rf); err != nil {
-			return nil, fmt.Errorf("function %s: %w", fn.ID, err)
+		rf.Credentials = roleCredentials(b.store, fcCaller, fn.Role, "fc-"+fn.ID)
+		if err := rt.Add(rf); err != nil {
+			return fmt.Errorf("function %s: %w", fn.ID, err)
 		}
 		dest.set(fn.Name, fn.Async.OnFailure)
 		for _, tr := range fn.Triggers {
-			switch tr.Type {
-			case "http":
-				l := map[string]listener{"sign": signL, "sts": stsFnL}[fn.ID]
-				if l.ln == nil {
-					return nil, fmt.Errorf("function %s has an HTTP trigger but the local stack has no listener for it", fn.ID)
-				}
-				handlers[fn.ID] = s.runtime.HTTPTrigger(fn.Name)
-				triggerURLs[fn.ID] = l.url
-			case "oss":
-				s.dispatch.Add(ossevents.Rule{Events: tr.Events, Prefix: tr.Prefix, Suffix: tr.Suffix}, s.runtime.Sink(fn.Name))
-			case "timer":
-				if !tr.Enabled {
-					continue
-				}
-				every := cfg.TimerInterval
-				if every <= 0 {
-					if every, err = tr.Interval(); err != nil {
-						return nil, fmt.Errorf("function %s: %w", fn.ID, err)
-					}
-				}
-				if err := s.runtime.StartTimer(fn.Name, tr.Name, every, tr.Payload); err != nil {
-					return nil, fmt.Errorf("function %s: %w", fn.ID, err)
-				}
+			if err := b.trigger(fn, tr); err != nil {
+				return err
 			}
 		}
 	}
-	if triggerURLs["sign"] == "" || triggerURLs["sts"] == "" {
-		return nil, errors.New("s.yaml must give the sign and sts functions an HTTP trigger")
+	if b.triggerURLs["sign"] == "" || b.triggerURLs["sts"] == "" {
+		return errors.New("s.yaml must give the sign and sts functions an HTTP trigger")
 	}
+	return nil
+}
 
-	issuer, audience := getenv("AUTH_ISSUER"), getenv("AUTH_AUDIENCE")
+// trigger wires one trigger of fn: an HTTP trigger to its listener, an OSS
+// trigger to the event dispatcher, an enabled timer to the runtime's clock.
+func (b *builder) trigger(fn sdevs.Function, tr sdevs.Trigger) error {
+	switch tr.Type {
+	case "http":
+		l := map[string]listener{"sign": b.signL, "sts": b.stsFnL}[fn.ID]
+		if l.ln == nil {
+			return fmt.Errorf("function %s has an HTTP trigger but the local stack has no listener for it", fn.ID)
+		}
+		b.handlers[fn.ID] = b.s.runtime.HTTPTrigger(fn.Name)
+		b.triggerURLs[fn.ID] = l.url
+	case "oss":
+		b.s.dispatch.Add(ossevents.Rule{Events: tr.Events, Prefix: tr.Prefix, Suffix: tr.Suffix}, b.s.runtime.Sink(fn.Name))
+	case "timer":
+		if !tr.Enabled {
+			return nil
+		}
+		every := b.cfg.TimerInterval
+		if every <= 0 {
+			var err error
+			if every, err = tr.Interval(); err != nil {
+				return fmt.Errorf("function %s: %w", fn.ID, err)
+			}
+		}
+		if err := b.s.runtime.StartTimer(fn.Name, tr.Name, every, tr.Payload); err != nil {
+			return fmt.Errorf("function %s: %w", fn.ID, err)
+		}
+	}
+	return nil
+}
+
+// demoPage mints the development JWT and builds the demo page, which
+// mints one for any user it is asked for.
+func (b *builder) demoPage() error {
+	secret, issuer, audience := []byte(b.state.JWTSecret), b.getenv("AUTH_ISSUER"), b.getenv("AUTH_AUDIENCE")
 	mint := func(user string) (string, error) {
-		return auth.IssueHS256([]byte(state.JWTSecret), user, issuer, audience, time.Now(), 24*time.Hour)
+		return auth.IssueHS256(secret, user, issuer, audience, time.Now(), 24*time.Hour)
 	}
 	jwt, err := mint(DevUser)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	page := devpage.New(devpage.Config{
-		Root: cfg.WebRoot, SignURL: triggerURLs["sign"] + "/", STSURL: triggerURLs["sts"] + "/",
-		Bucket: bucket, Region: Region, MintToken: mint,
+	b.jwt = jwt
+	b.page = devpage.New(devpage.Config{
+		Root: b.cfg.WebRoot, SignURL: b.triggerURLs["sign"] + "/", STSURL: b.triggerURLs["sts"] + "/",
+		Bucket: b.bucketName, Region: Region, MintToken: mint,
 	})
+	return nil
+}
 
+// serve puts every listener to work behind the fault switches and the
+// data-folder watch.
+func (b *builder) serve() error {
+	s, dir := b.s, b.cfg.DataDir
 	s.OSSFaults.SetKiller(s.runtime.Kill) // the "kill" fault: crash the calling function mid-invocation
-	s.serve(ossL, s.watchDataDir(cfg.DataDir, s.OSSFaults.Wrap(ossSrv)))
-	s.serve(stsL, s.watchDataDir(cfg.DataDir, s.STSFaults.Wrap(sts.New(store, time.Now))))
-	s.serve(webL, page)
-	s.serve(signL, s.watchDataDir(cfg.DataDir, handlers["sign"]))
-	s.serve(stsFnL, s.watchDataDir(cfg.DataDir, handlers["sts"]))
+	s.serve(b.ossL, s.watchDataDir(dir, s.OSSFaults.Wrap(b.ossSrv)))
+	s.serve(b.stsL, s.watchDataDir(dir, s.STSFaults.Wrap(sts.New(b.store, time.Now))))
+	s.serve(b.webL, b.page)
+	s.serve(b.signL, s.watchDataDir(dir, b.handlers["sign"]))
+	s.serve(b.stsFnL, s.watchDataDir(dir, b.handlers["sts"]))
+	return nil
+}
 
-	s.Ready = Ready{
-		OSS: ossL.url, STS: stsL.url, Web: webL.url + "/", Functions: triggerURLs, Bucket: bucket, Region: Region,
-		AccountID: iam.AccountID, AccessKeyID: state.AccessKeyID, AccessKeySecret: state.AccessKeySecret,
-		RoleARN: uploaderARN, JWT: jwt, User: DevUser, DataDir: cfg.DataDir, CORSOrigins: origins,
+// ready fills the READY line and writes the env file it names.
+func (b *builder) ready() error {
+	b.s.Ready = Ready{
+		OSS: b.ossL.url, STS: b.stsL.url, Web: b.webL.url + "/", Functions: b.triggerURLs, Bucket: b.bucketName, Region: Region,
+		AccountID: iam.AccountID, AccessKeyID: b.state.AccessKeyID, AccessKeySecret: b.state.AccessKeySecret,
+		RoleARN: b.uploaderARN, JWT: b.jwt, User: DevUser, DataDir: b.cfg.DataDir, CORSOrigins: b.origins,
 	}
-	s.Ready.EnvFile = filepath.Join(cfg.DataDir, envFile)
-	if err := s.writeEnvFile(s.Ready.EnvFile); err != nil {
-		return nil, err
-	}
-	return s, nil
+	b.s.Ready.EnvFile = filepath.Join(b.cfg.DataDir, envFile)
+	return b.s.writeEnvFile(b.s.Ready.EnvFile)
 }
 
 // ReadyLine is the line the command prints when everything serves.
