@@ -1,7 +1,9 @@
 // Package fchttp adapts a plain http.Handler to the Function Compute 3.0 HTTP
-// trigger (events.HTTPTriggerEvent in, *events.HTTPTriggerResponse out), and
-// back: NewEvent builds the event FC would send for an *http.Request and
-// WriteResponse writes an FC response to a real ResponseWriter.
+// trigger (events.HTTPTriggerEvent in, *events.HTTPTriggerResponse out). It
+// is the function side only: the platform side (an *http.Request into an
+// event, a response back onto the wire) is the local FC runtime's
+// (local/fcruntime, NewHTTPEvent and its HTTP trigger), which this
+// package's tests use.
 //
 // Event facts (FC3 HTTP trigger docs): rawPath is URL-encoded while
 // requestContext.http.path is decoded; repeated headers and query keys are

@@ -16,6 +16,7 @@ import (
 
 	"github.com/aliyun/fc-runtime-go-sdk/events"
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
+	"github.com/ossupload/ossupload/local/fcruntime"
 	"github.com/ossupload/ossupload/shared/httpapi"
 )
 
@@ -213,134 +214,122 @@ func TestWrapResponseShapes(t *testing.T) {
 	}
 }
 
-// TestNewEventRoundTrip: a real HTTP request -> NewEvent -> JSON -> Wrap ->
-// the handler sees the same request.
-func TestNewEventRoundTrip(t *testing.T) {
+// TestPlatformEventRoundTrip: a real HTTP request -> the local FC runtime's
+// event builder (the platform side) -> JSON -> events.HTTPTriggerEvent ->
+// Wrap -> the handler sees the same request.
+func TestPlatformEventRoundTrip(t *testing.T) {
 	now := time.Date(2024, 10, 1, 8, 0, 0, 0, time.UTC)
-	body := []byte{0x00, 0xff, 'h', 'i', 0x80}
-	r := httptest.NewRequest("POST", "http://sign-abc.cn-hangzhou.fcapp.run/files/a%20b%2Fc?tag=x&tag=y&q=%26", bytes.NewReader(body))
-	r.RemoteAddr = "203.0.113.7:51234"
-	r.Header.Add("X-Multi", "a")
-	r.Header.Add("X-Multi", "b")
-	r.Header.Set("Authorization", "Bearer t")
-	r.Header.Set("User-Agent", "curl/8.5.0")
-	ev, err := NewEvent(r, "req-1", now)
-	if err != nil {
-		t.Fatal(err)
+	binary := []byte{0x00, 0xff, 'h', 'i', 0x80}
+	tests := []struct {
+		name, method, url, remote string
+		body                      []byte
+		header                    http.Header
+		want                      seen // the fields compared below
+	}{
+		{"binary body, encoded path, repeated values", "POST",
+			"http://sign-abc.cn-hangzhou.fcapp.run/files/a%20b%2Fc?tag=x&tag=y&q=%26", "203.0.113.7:51234", binary,
+			http.Header{"X-Multi": {"a", "b"}, "Authorization": {"Bearer t"}},
+			seen{Method: "POST", EscapedPath: "/files/a%20b%2Fc", Host: "sign-abc.cn-hangzhou.fcapp.run", RemoteAddr: "203.0.113.7:0",
+				Body: string(binary), ContentLength: int64(len(binary)), RequestID: "req-1"}},
+		{"no body", "GET", "http://sts-abc.cn-hangzhou.fcapp.run/", "[2001:db8::1]:443", nil, http.Header{},
+			seen{Method: "GET", EscapedPath: "/", Host: "sts-abc.cn-hangzhou.fcapp.run", RemoteAddr: "[2001:db8::1]:0",
+				Body: "", ContentLength: 0, RequestID: "req-1"}},
 	}
-	wire, err := json.Marshal(ev)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var decoded events.HTTPTriggerEvent
-	if err := json.Unmarshal(wire, &decoded); err != nil {
-		t.Fatal(err)
-	}
-	eq(t, "rawPath", *decoded.RawPath, "/files/a%20b%2Fc")
-	eq(t, "http.path", *decoded.TriggerContext.Http.Path, "/files/a b/c")
-	eq(t, "joined header", (*decoded.Headers)["X-Multi"], "a,b")
-	eq(t, "joined query", (*decoded.QueryParameters)["tag"], "x,y")
-	eq(t, "b64", *decoded.IsBase64Encoded, true)
-	eq(t, "sourceIp", *decoded.TriggerContext.Http.SourceIp, "203.0.113.7")
-	eq(t, "domain", *decoded.TriggerContext.DomainName, "sign-abc.cn-hangzhou.fcapp.run")
-	eq(t, "prefix", *decoded.TriggerContext.DomainPrefix, "sign-abc")
-	eq(t, "time", *decoded.TriggerContext.Time, "2024-10-01T08:00:00Z")
-	eq(t, "epoch", *decoded.TriggerContext.TimeEpoch, "1727769600000")
-	eq(t, "ua", *decoded.TriggerContext.Http.UserAgent, "curl/8.5.0")
-
-	var s seen
-	if _, err := Wrap(recorder(&s))(context.Background(), decoded); err != nil {
-		t.Fatal(err)
-	}
-	eq(t, "method", s.Method, "POST")
-	eq(t, "escaped", s.EscapedPath, "/files/a%20b%2Fc")
-	eq(t, "body", s.Body, string(body))
-	eq(t, "q", strings.Join(s.Query["q"], "|"), "&")
-	eq(t, "host", s.Host, "sign-abc.cn-hangzhou.fcapp.run")
-	eq(t, "remote", s.RemoteAddr, "203.0.113.7:0")
-	eq(t, "auth", s.Header.Get("Authorization"), "Bearer t")
-	eq(t, "no Host header", s.Header.Get("Host"), "")
-	eq(t, "request id", s.RequestID, "req-1")
-}
-
-func TestNewEventEmptyBody(t *testing.T) {
-	r := httptest.NewRequest("GET", "/", nil)
-	ev, err := NewEvent(r, "id", time.Unix(0, 0))
-	if err != nil {
-		t.Fatal(err)
-	}
-	eq(t, "body", *ev.Body, "")
-	eq(t, "b64", *ev.IsBase64Encoded, false)
-}
-
-// TestWriteResponseRoundTrip: handler -> Wrap -> FC response -> JSON ->
-// WriteResponse -> a real HTTP client sees the handler's response.
-func TestWriteResponseRoundTrip(t *testing.T) {
-	binary := []byte{0x89, 'P', 'N', 'G', 0xff}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Cache-Control", "no-store")
-		w.Header().Set("Content-Type", "image/png")
-		w.WriteHeader(http.StatusCreated)
-		w.Write(binary)
-	})
-	front := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		ev, err := NewEvent(r, "req-rt", time.Now())
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		resp, err := Wrap(h)(context.Background(), ev)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		wire, _ := json.Marshal(resp)
-		var back events.HTTPTriggerResponse
-		if err := json.Unmarshal(wire, &back); err != nil {
-			t.Error(err)
-			return
-		}
-		if err := WriteResponse(w, &back); err != nil {
-			t.Error(err)
-		}
-	}))
-	defer front.Close()
-	res, err := http.Get(front.URL + "/x")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	got, _ := io.ReadAll(res.Body)
-	eq(t, "status", res.StatusCode, 201)
-	eq(t, "body", string(got), string(binary))
-	eq(t, "cache", res.Header.Get("Cache-Control"), "no-store")
-	eq(t, "ct", res.Header.Get("Content-Type"), "image/png")
-}
-
-func TestWriteResponseErrors(t *testing.T) {
-	for name, resp := range map[string]*events.HTTPTriggerResponse{
-		"nil":         nil,
-		"bad base64":  {StatusCode: 200, IsBase64Encoded: true, Body: "%%%"},
-		"status 42":   {StatusCode: 42},
-		"status 1000": {StatusCode: 1000},
-	} {
-		t.Run(name, func(t *testing.T) {
-			rec := httptest.NewRecorder()
-			if err := WriteResponse(rec, resp); err == nil {
-				t.Fatal("want error")
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			r := httptest.NewRequest(tc.method, tc.url, bytes.NewReader(tc.body))
+			r.RemoteAddr = tc.remote
+			for k, vs := range tc.header {
+				for _, v := range vs {
+					r.Header.Add(k, v)
+				}
 			}
-			if rec.Body.Len() != 0 || len(rec.Header()) != 0 {
-				t.Fatal("wrote something before refusing")
+			wire, err := json.Marshal(fcruntime.NewHTTPEvent(r, tc.body, "req-1", "1234567890123456", now))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var ev events.HTTPTriggerEvent
+			dec := json.NewDecoder(bytes.NewReader(wire))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&ev); err != nil {
+				t.Fatalf("the runtime's event does not decode into events.HTTPTriggerEvent: %v", err)
+			}
+			var s seen
+			if _, err := Wrap(recorder(&s))(context.Background(), ev); err != nil {
+				t.Fatal(err)
+			}
+			eq(t, "method", s.Method, tc.want.Method)
+			eq(t, "escaped path", s.EscapedPath, tc.want.EscapedPath)
+			eq(t, "host", s.Host, tc.want.Host)
+			eq(t, "remote", s.RemoteAddr, tc.want.RemoteAddr)
+			eq(t, "body", s.Body, tc.want.Body)
+			eq(t, "content length", s.ContentLength, tc.want.ContentLength)
+			eq(t, "request id", s.RequestID, tc.want.RequestID)
+			eq(t, "no Host header", s.Header.Get("Host"), "")
+			for k, vs := range tc.header {
+				eq(t, k+" header", s.Header.Get(k), strings.Join(vs, ","))
+			}
+			for k, vs := range r.URL.Query() {
+				eq(t, k+" query", strings.Join(s.Query[k], "|"), strings.Join(vs, ","))
 			}
 		})
 	}
-	rec := httptest.NewRecorder()
-	if err := WriteResponse(rec, &events.HTTPTriggerResponse{Headers: map[string]string{"Content-Length": "999"}, Body: "hi"}); err != nil {
-		t.Fatal(err)
-	}
-	eq(t, "default status", rec.Code, 200)
-	eq(t, "content length from body", rec.Header().Get("Content-Length"), "2")
 }
+
+// TestWrapResponseDecodesAsPlatformResponse: handler -> Wrap -> JSON ->
+// the local FC runtime's response type reads the handler's status,
+// headers and body (base64 decoded).
+func TestWrapResponseDecodesAsPlatformResponse(t *testing.T) {
+	binary := []byte{0x89, 'P', 'N', 'G', 0xff}
+	tests := []struct {
+		name   string
+		status int
+		ct     string
+		body   []byte
+	}{
+		{"binary", http.StatusCreated, "image/png", binary},
+		{"text", http.StatusOK, "text/plain; charset=utf-8", []byte("hello")},
+		{"empty", http.StatusNoContent, "", nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Cache-Control", "no-store")
+				if tc.ct != "" {
+					w.Header().Set("Content-Type", tc.ct)
+				}
+				w.WriteHeader(tc.status)
+				w.Write(tc.body)
+			})
+			resp, err := Wrap(h)(context.Background(), loadEvent(t, "get_query_repeated.json"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			wire, err := json.Marshal(resp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var back fcruntime.HTTPResponse
+			dec := json.NewDecoder(bytes.NewReader(wire))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&back); err != nil {
+				t.Fatalf("Wrap's response does not decode into the runtime's HTTPResponse: %v", err)
+			}
+			body := []byte(back.Body)
+			if back.IsBase64Encoded {
+				if body, err = base64.StdEncoding.DecodeString(back.Body); err != nil {
+					t.Fatal(err)
+				}
+			}
+			eq(t, "status", back.StatusCode, tc.status)
+			eq(t, "body", string(body), string(tc.body))
+			eq(t, "cache", back.Headers["Cache-Control"], "no-store")
+			eq(t, "ct", back.Headers["Content-Type"], tc.ct)
+		})
+	}
+}
+
+func ptr[T any](v T) *T { return &v }
 
 func eq[T comparable](t *testing.T, what string, got, want T) {
 	t.Helper()
