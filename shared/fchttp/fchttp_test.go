@@ -29,13 +29,20 @@ func loadEvent(t *testing.T, name string) events.HTTPTriggerEvent {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var ev events.HTTPTriggerEvent
+	return strictDecode[events.HTTPTriggerEvent](t, name, b)
+}
+
+// strictDecode decodes the JSON b (named what) into a T, refusing fields T
+// does not have.
+func strictDecode[T any](t *testing.T, what string, b []byte) T {
+	t.Helper()
+	var v T
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.DisallowUnknownFields()
-	if err := dec.Decode(&ev); err != nil {
-		t.Fatalf("%s does not decode into events.HTTPTriggerEvent: %v", name, err)
+	if err := dec.Decode(&v); err != nil {
+		t.Fatalf("%s does not decode into %T: %v", what, v, err)
 	}
-	return ev
+	return v
 }
 
 // seen is what the wrapped handler observed.
@@ -248,12 +255,7 @@ func TestPlatformEventRoundTrip(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var ev events.HTTPTriggerEvent
-			dec := json.NewDecoder(bytes.NewReader(wire))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&ev); err != nil {
-				t.Fatalf("the runtime's event does not decode into events.HTTPTriggerEvent: %v", err)
-			}
+			ev := strictDecode[events.HTTPTriggerEvent](t, "the runtime's event", wire)
 			var s seen
 			if _, err := Wrap(recorder(&s))(context.Background(), ev); err != nil {
 				t.Fatal(err)
@@ -309,12 +311,7 @@ func TestWrapResponseDecodesAsPlatformResponse(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			var back fcruntime.HTTPResponse
-			dec := json.NewDecoder(bytes.NewReader(wire))
-			dec.DisallowUnknownFields()
-			if err := dec.Decode(&back); err != nil {
-				t.Fatalf("Wrap's response does not decode into the runtime's HTTPResponse: %v", err)
-			}
+			back := strictDecode[fcruntime.HTTPResponse](t, "Wrap's response", wire)
 			body := []byte(back.Body)
 			if back.IsBase64Encoded {
 				if body, err = base64.StdEncoding.DecodeString(back.Body); err != nil {
