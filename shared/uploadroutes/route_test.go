@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ossupload/ossupload/shared/uploadhook"
 	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
@@ -156,5 +157,13 @@ func TestSizeReasonAndRules(t *testing.T) {
 	rules := avatar.Rules(base)
 	if rules.Prefix != base.Prefix || rules.MaxBytes != 2000000 || !rules.TypeAllowed("image/png") || rules.TypeAllowed("image/gif") {
 		t.Errorf("Rules = %+v", rules)
+	}
+}
+
+// The app's pre-sign hook must not be able to pin a route: the name that
+// Judge trusts is one uploadhook refuses in an answer.
+func TestTheHookCannotPinARoute(t *testing.T) {
+	if !uploadhook.ReservedMetadata(uploadroutes.MetaName) || uploadroutes.MetaHeader != "x-oss-meta-route" {
+		t.Errorf("%q is not reserved from the hook (header %q)", uploadroutes.MetaName, uploadroutes.MetaHeader)
 	}
 }
