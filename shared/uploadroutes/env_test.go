@@ -1,6 +1,7 @@
 package uploadroutes_test
 
 import (
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -83,6 +84,7 @@ func TestProblems(t *testing.T) {
 		{"array", `[{"name":"avatar"}]`, `UPLOAD_ROUTES: must be a JSON object`},
 		{"trailing text", `{"a":{` + ok + `}} x`, `UPLOAD_ROUTES: must be a JSON object`},
 		{"empty", `{}`, `UPLOAD_ROUTES: lists no route`},
+		{"too many", manyRoutes(33), `UPLOAD_ROUTES: 33 routes, at most 32`},
 		{"route twice", `{"a":{` + ok + `},"a":{` + ok + `,"dir":"b"}}`, `route "a" is listed twice`},
 		{"upper-case name", `{"Avatar":{` + ok + `,"dir":"x"}}`, `route "Avatar": the name must be`},
 		{"long name", `{"` + strings.Repeat("a", 33) + `":{` + ok + `,"dir":"x"}}`, `the name must be 1 to 32`},
@@ -166,5 +168,23 @@ func TestTypesWithinTheDeployment(t *testing.T) {
 	}
 	if r := got(s); !reflect.DeepEqual(r.AllowedTypes, []string{"image/*", "image/PNG", "image/svg+xml", "application/pdf"}) {
 		t.Errorf("types = %q", r.AllowedTypes)
+	}
+}
+
+func manyRoutes(n int) string {
+	var b strings.Builder
+	b.WriteString("{")
+	for i := range n {
+		if i > 0 {
+			b.WriteString(",")
+		}
+		fmt.Fprintf(&b, `"r%d":{"allowedTypes":["image/png"]}`, i)
+	}
+	return b.String() + "}"
+}
+
+func TestManyRoutes(t *testing.T) {
+	if s, problems := fromEnv(manyRoutes(uploadroutes.MaxRoutes)); len(problems) > 0 || len(s.Routes()) != uploadroutes.MaxRoutes {
+		t.Errorf("%d routes: %q", uploadroutes.MaxRoutes, problems)
 	}
 }

@@ -12,6 +12,7 @@
 package uploadroutes
 
 import (
+	"errors"
 	"io"
 	"slices"
 	"strconv"
@@ -79,6 +80,12 @@ func (r Route) Rules(base uploadrules.Rules) uploadrules.Rules {
 // holds the minimum. Errors are *uploadrules.Error.
 func (r Route) CheckDeclared(size int64, contentType string) error {
 	if err := r.Rules(uploadrules.Rules{}).CheckDeclared(size, contentType); err != nil {
+		if t := uploadrules.MediaType(contentType); errors.Is(err, uploadrules.ErrTypeNotAllowed) && uploadrules.IsActive(t) && r.Rules(uploadrules.Rules{}).TypeAllowed(t) {
+			// uploadrules' message names UPLOAD_ALLOWED_TYPES; here the
+			// route's list is the one that must name the type.
+			return &uploadrules.Error{Code: uploadrules.CodeTypeNotAllowed,
+				Message: "active content (HTML, SVG, XML, JavaScript) is allowed only when the route " + strconv.Quote(r.Name) + " lists its exact type"}
+		}
 		return err
 	}
 	if size > 0 && size < r.MinBytes {

@@ -3,6 +3,7 @@ package uploadroutes_test
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,26 @@ func TestCheckDeclared(t *testing.T) {
 				t.Errorf("not an *uploadrules.Error with a message: %#v", err)
 			}
 		})
+	}
+}
+
+// Active content that only a wildcard admits is refused, and the message
+// names the route, not UPLOAD_ALLOWED_TYPES.
+func TestCheckDeclaredActiveContent(t *testing.T) {
+	s, problems := fromEnv(`{"pics":{"allowedTypes":["image/*"]},"vector":{"allowedTypes":["image/svg+xml"]}}`)
+	if len(problems) > 0 {
+		t.Fatal(problems)
+	}
+	err := route(t, s, "pics").CheckDeclared(10, "image/svg+xml")
+	var re *uploadrules.Error
+	if !errors.As(err, &re) || re.Code != uploadrules.CodeTypeNotAllowed || !strings.Contains(re.Message, `route "pics"`) || strings.Contains(re.Message, "UPLOAD_") {
+		t.Errorf("SVG through image/*: %v", err)
+	}
+	if err := route(t, s, "vector").CheckDeclared(10, "image/svg+xml"); err != nil {
+		t.Errorf("SVG listed exactly: %v", err)
+	}
+	if err := route(t, s, "vector").CheckDeclared(10, "text/html"); err == nil || strings.Contains(err.Error(), "active content") {
+		t.Errorf("a type the route does not allow at all: %v", err)
 	}
 }
 
