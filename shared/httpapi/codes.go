@@ -24,6 +24,8 @@ var (
 	CodeInvalidRequest  = Code{"invalid_request", http.StatusBadRequest}
 	CodeInvalidFilename = Code{"invalid_filename", http.StatusBadRequest}
 	CodeTypeNotAllowed  = Code{"type_not_allowed", http.StatusBadRequest}
+	// CodeTooSmall: the declared size is below the route's minimum.
+	CodeTooSmall = Code{"too_small", http.StatusBadRequest}
 
 	CodeUnauthorized = Code{"unauthorized", http.StatusUnauthorized}
 
@@ -54,7 +56,7 @@ var (
 
 // allCodes lists every declared code, for tests.
 var allCodes = []Code{
-	CodeInvalidRequest, CodeInvalidFilename, CodeTypeNotAllowed,
+	CodeInvalidRequest, CodeInvalidFilename, CodeTypeNotAllowed, CodeTooSmall,
 	CodeUnauthorized,
 	CodeForbidden, CodeUploadDenied,
 	CodeNotFound,

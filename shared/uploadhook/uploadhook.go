@@ -1,9 +1,11 @@
 // Package uploadhook asks the app, before anything is signed, whether an
 // upload may go ahead (UPLOAD_HOOK_URL): the caller, the upload path, the
-// file's name, type and size and an opaque client payload are POSTed as
+// route, the key when known, the file's name, type and size and an opaque
+// client payload are POSTed as
 // JSON, signed the Standard Webhooks way like verify's completion webhook
 // (package stdwebhook), and the app answers allow or deny, with a message
-// for the caller and metadata to pin on the object. Anything but a clear
+// for the caller and metadata to pin on the object (never under the
+// service's own names, see ReservedMetadata). Anything but a clear
 // answer in time (transport error, timeout, non-2xx, unreadable or invalid
 // JSON) is ErrUnavailable: the caller gets a 503 and no signature.
 package uploadhook
@@ -19,7 +21,10 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/stdwebhook"
@@ -29,7 +34,9 @@ import (
 type Request struct {
 	Type          string          `json:"type"` // always "upload.requested"
 	User          string          `json:"user"`
-	Via           string          `json:"via"` // form | presign | sts
+	Via           string          `json:"via"`           // form | presign | sts
+	Route         string          `json:"route"`         // the route the caller named ("default" without UPLOAD_ROUTES)
+	Key           string          `json:"key,omitempty"` // the object key that will be signed, when known (not for sts)
 	Filename      string          `json:"filename,omitempty"`
 	ContentType   string          `json:"contentType,omitempty"`
 	Size          int64           `json:"size,omitempty"`
@@ -47,17 +54,35 @@ type Decision struct {
 var ErrUnavailable = errors.New("upload hook unavailable")
 
 // Limits on an answer. OSS user metadata names may hold only letters,
-// digits and hyphens (upper case is folded), values only visible ASCII, and
-// all user metadata of an object at most 8 KB
+// digits and hyphens (upper case is folded to lower case), values only
+// visible ASCII, and the names (with x-oss-meta-) and values of an object's
+// user metadata at most 8 KB in all
 // (https://help.aliyun.com/en/oss/user-guide/0011-00000004,
-// https://help.aliyun.com/en/oss/user-guide/0011-00000002); the hook gets a
-// quarter of that so the service's own metadata always fits.
+// https://help.aliyun.com/en/oss/user-guide/0011-00000002); the hook gets
+// a quarter of that, counted the same way, so the service's own metadata
+// always fits.
 const (
 	MaxAnswerBytes   = 16 << 10
 	MaxMessageBytes  = 256
-	MaxMetadataBytes = 2 << 10
+	MaxMetadataBytes = 2 << 10 // sum of len("x-oss-meta-"+name) + len(value)
 	MaxMetadataName  = 64
 )
+
+// metaPrefix starts every user metadata header.
+const metaPrefix = "x-oss-meta-"
+
+// ReservedMetadata reports whether a metadata name is the service's own,
+// which the hook may not set: what sign pins and verify trusts (owner,
+// route, declared-type, declared-size and any other declared-*) and
+// anything starting with upload- (kept for the service, like the
+// upload-status and upload-reason tags).
+func ReservedMetadata(name string) bool {
+	switch name {
+	case "owner", "route":
+		return true
+	}
+	return strings.HasPrefix(name, "declared-") || strings.HasPrefix(name, "upload-")
+}
 
 // Client calls the hook.
 type Client struct {
@@ -135,25 +160,31 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 }
 
 func check(d Decision) error {
-	if len(d.Message) > MaxMessageBytes || !visibleASCII(d.Message) {
-		return fmt.Errorf("message: at most %d bytes of visible ASCII", MaxMessageBytes)
+	if len(d.Message) > MaxMessageBytes || !printable(d.Message) {
+		return fmt.Errorf("message: at most %d bytes of printable UTF-8", MaxMessageBytes)
 	}
 	if !d.Allow && len(d.Metadata) > 0 {
 		return errors.New("metadata on a deny")
 	}
 	total := 0
 	for k, v := range d.Metadata {
-		total += len(k) + len(v)
+		total += len(metaPrefix) + len(k) + len(v)
 		if k == "" || len(k) > MaxMetadataName {
 			return fmt.Errorf("metadata name of %d bytes, want 1 to %d", len(k), MaxMetadataName)
 		}
 		for _, c := range []byte(k) {
 			if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
-				return fmt.Errorf("metadata name %q: only a-z, 0-9 and -", k)
+				return fmt.Errorf("metadata name %q: only a-z, 0-9 and - (OSS folds upper case, so two names could become one)", k)
 			}
 		}
-		if !visibleASCII(v) {
-			return fmt.Errorf("metadata %q: value must be visible ASCII", k)
+		if ReservedMetadata(k) {
+			return fmt.Errorf("metadata name %q is the service's own", k)
+		}
+		// A header value loses leading and trailing blanks on the way, and
+		// some clients drop an empty header: either would break a signed
+		// header or the policy's exact match.
+		if v == "" || v[0] == ' ' || v[len(v)-1] == ' ' || !visibleASCII(v) {
+			return fmt.Errorf("metadata %q: value must be visible ASCII, not empty, without leading or trailing spaces", k)
 		}
 	}
 	if total > MaxMetadataBytes {
@@ -165,6 +196,22 @@ func check(d Decision) error {
 func visibleASCII(s string) bool {
 	for _, c := range []byte(s) {
 		if c < 0x20 || c > 0x7e {
+			return false
+		}
+	}
+	return true
+}
+
+// printable reports whether the deny message is valid UTF-8 without
+// control or format characters (bidirectional overrides could make it read
+// as something else): apps answer in their users' language, and the
+// message reaches the caller inside a JSON body.
+func printable(s string) bool {
+	if !utf8.ValidString(s) {
+		return false
+	}
+	for _, r := range s {
+		if unicode.IsControl(r) || unicode.Is(unicode.Cf, r) {
 			return false
 		}
 	}

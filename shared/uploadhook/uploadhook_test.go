@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func reply(s string) func(http.ResponseWriter, *http.Request, uploadhook.Request
 	return func(w http.ResponseWriter, _ *http.Request, _ uploadhook.Request) { _, _ = io.WriteString(w, s) }
 }
 
-var call = uploadhook.Request{User: "user-42", Via: "form", Filename: "avatar.png", ContentType: "image/png", Size: 2048,
+var call = uploadhook.Request{User: "user-42", Via: "form", Route: "avatar", Key: "uploads/user-42/avatars/2026/12/01/00112233aabbccdd-avatar.png", Filename: "avatar.png", ContentType: "image/png", Size: 2048,
 	ClientPayload: json.RawMessage(`{"projectId":"p-7"}`)}
 
 func TestAllowWithMetadata(t *testing.T) {
@@ -68,7 +69,8 @@ func TestAllowWithMetadata(t *testing.T) {
 	want := call
 	want.Type = "upload.requested"
 	if seen.Type != want.Type || seen.User != want.User || seen.Via != want.Via || seen.Filename != want.Filename ||
-		seen.ContentType != want.ContentType || seen.Size != want.Size || string(seen.ClientPayload) != string(want.ClientPayload) {
+		seen.ContentType != want.ContentType || seen.Size != want.Size || string(seen.ClientPayload) != string(want.ClientPayload) ||
+		seen.Route != want.Route || seen.Key != want.Key {
 		t.Errorf("the app saw %+v, want %+v", seen, want)
 	}
 }
@@ -108,6 +110,21 @@ func TestUnavailable(t *testing.T) {
 		{"metadata too large", appSecret, reply(`{"allow":true,"metadata":{"p":"` + strings.Repeat("x", 2100) + `"}}`)},
 		{"metadata on a deny", appSecret, reply(`{"allow":false,"metadata":{"p":"x"}}`)},
 		{"message with control character", appSecret, reply(`{"allow":false,"message":"no\u0007"}`)},
+		{"metadata names the owner", appSecret, reply(`{"allow":true,"metadata":{"owner":"mallory"}}`)},
+		{"metadata names the route", appSecret, reply(`{"allow":true,"metadata":{"route":"document"}}`)},
+		{"metadata names the declared type", appSecret, reply(`{"allow":true,"metadata":{"declared-type":"image/png"}}`)},
+		{"metadata names the declared size", appSecret, reply(`{"allow":true,"metadata":{"declared-size":"1"}}`)},
+		{"metadata names another declared-", appSecret, reply(`{"allow":true,"metadata":{"declared-sha256":"x"}}`)},
+		{"metadata name starts with upload-", appSecret, reply(`{"allow":true,"metadata":{"upload-status":"verified"}}`)},
+		{"metadata value empty", appSecret, reply(`{"allow":true,"metadata":{"p":""}}`)},
+		{"metadata value with a leading space", appSecret, reply(`{"allow":true,"metadata":{"p":" x"}}`)},
+		{"metadata value with a trailing space", appSecret, reply(`{"allow":true,"metadata":{"p":"x "}}`)},
+		{"metadata value not ASCII", appSecret, reply(`{"allow":true,"metadata":{"p":"项目"}}`)},
+		// 2049 bytes as OSS counts them (x-oss-meta-p and the value), 2038 without the prefix.
+		{"metadata too large counting x-oss-meta-", appSecret, reply(`{"allow":true,"metadata":{"p":"` + strings.Repeat("x", 2037) + `"}}`)},
+		{"metadata name too long", appSecret, reply(`{"allow":true,"metadata":{"` + strings.Repeat("n", 65) + `":"x"}}`)},
+		{"message with a bidirectional override", appSecret, reply(`{"allow":false,"message":"ok \u202egpj.exe"}`)},
+		{"message too long", appSecret, reply(`{"allow":false,"message":"` + strings.Repeat("m", 257) + `"}`)},
 		{"answer too large", appSecret, reply(`{"allow":true,"message":"` + strings.Repeat(" ", 17<<10) + `"}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -127,6 +144,77 @@ func TestUnavailable(t *testing.T) {
 				t.Errorf("HTTPError = %+v", e)
 			}
 		})
+	}
+}
+
+// Answers at each limit are valid: a 64-byte name, metadata of exactly
+// MaxMetadataBytes as OSS counts it, a 256-byte message in the app's
+// language.
+func TestAnswersAtTheLimits(t *testing.T) {
+	name := strings.Repeat("n", uploadhook.MaxMetadataName)
+	value := strings.Repeat("v", uploadhook.MaxMetadataBytes-len("x-oss-meta-")*2-len(name)-len("project-id")-len("p-7"))
+	c := &uploadhook.Client{URL: app(t, appSecret, reply(`{"allow":true,"metadata":{"`+name+`":"`+value+`","project-id":"p-7"}}`)), Secret: appSecret, Now: time.Now}
+	if d, err := c.Ask(context.Background(), call); err != nil || !d.Allow || d.Metadata[name] != value {
+		t.Fatalf("metadata at the limit: %+v, %v", d, err)
+	}
+	msg := strings.Repeat("只", (uploadhook.MaxMessageBytes-4)/3) + " p-7" // 3 bytes each in UTF-8
+	c = &uploadhook.Client{URL: app(t, appSecret, reply(`{"allow":false,"message":"`+msg+`"}`)), Secret: appSecret, Now: time.Now}
+	if d, err := c.Ask(context.Background(), call); err != nil || d.Allow || d.Message != msg || len(msg) != uploadhook.MaxMessageBytes {
+		t.Fatalf("message of %d bytes: %+v, %v", len(msg), d, err)
+	}
+}
+
+// Without a usable secret or URL nothing is sent and nothing is signed:
+// the caller gets the same 503 as for a hook that does not answer.
+func TestBadConfigurationSendsNothing(t *testing.T) {
+	calls := make(chan struct{}, 10)
+	url := app(t, appSecret, func(w http.ResponseWriter, _ *http.Request, _ uploadhook.Request) {
+		calls <- struct{}{}
+		_, _ = io.WriteString(w, `{"allow":true}`)
+	})
+	for _, tc := range []struct{ name, url, secret string }{
+		{"no secret", url, ""},
+		{"secret without whsec_", url, strings.TrimPrefix(appSecret, "whsec_")},
+		{"secret not base64", url, "whsec_!!!"},
+		{"secret too short", url, "whsec_" + base64.StdEncoding.EncodeToString([]byte("short"))},
+		{"no URL", "", appSecret},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := &uploadhook.Client{URL: tc.url, Secret: tc.secret, Now: time.Now}
+			d, err := c.Ask(context.Background(), call)
+			if !errors.Is(err, uploadhook.ErrUnavailable) || d.Allow {
+				t.Fatalf("Ask = %+v, %v; want ErrUnavailable", d, err)
+			}
+			if tc.secret != "" && strings.Contains(err.Error(), strings.TrimPrefix(tc.secret, "whsec_")) {
+				t.Errorf("the error shows the secret: %v", err)
+			}
+		})
+	}
+	if len(calls) != 0 {
+		t.Errorf("the app was called %d times", len(calls))
+	}
+}
+
+// The wire names are the contract receivers code against (README.routes.md).
+func TestRequestWireNames(t *testing.T) {
+	bodies := make(chan []byte, 1)
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		bodies <- must(io.ReadAll(r.Body))
+		_, _ = io.WriteString(w, `{"allow":true}`)
+	}))
+	defer srv.Close()
+	c := &uploadhook.Client{URL: srv.URL, Secret: appSecret, Now: time.Now}
+	if _, err := c.Ask(context.Background(), call); err != nil {
+		t.Fatal(err)
+	}
+	var got map[string]any
+	if err := json.Unmarshal(<-bodies, &got); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]any{"type": "upload.requested", "user": "user-42", "via": "form", "route": "avatar", "key": call.Key,
+		"filename": "avatar.png", "contentType": "image/png", "size": 2048.0, "clientPayload": map[string]any{"projectId": "p-7"}}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("body = %v\nwant %v", got, want)
 	}
 }
 

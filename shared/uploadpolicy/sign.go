@@ -265,6 +265,8 @@ func ruleError(err error) error {
 		code = httpapi.CodeInvalidFilename
 	case uploadrules.CodeTooLarge:
 		code = httpapi.CodeTooLarge
+	case uploadrules.CodeTooSmall:
+		code = httpapi.CodeTooSmall
 	case uploadrules.CodeTypeNotAllowed:
 		code = httpapi.CodeTypeNotAllowed
 	default:

@@ -5,6 +5,7 @@ const (
 	CodeInvalidRequest  = "invalid_request"
 	CodeInvalidFilename = "invalid_filename"
 	CodeTooLarge        = "too_large"
+	CodeTooSmall        = "too_small"
 	CodeTypeNotAllowed  = "type_not_allowed"
 )
 
@@ -29,6 +30,7 @@ var (
 	ErrInvalidRequest  = &Error{Code: CodeInvalidRequest}
 	ErrInvalidFilename = &Error{Code: CodeInvalidFilename}
 	ErrTooLarge        = &Error{Code: CodeTooLarge}
+	ErrTooSmall        = &Error{Code: CodeTooSmall}
 	ErrTypeNotAllowed  = &Error{Code: CodeTypeNotAllowed}
 )
 

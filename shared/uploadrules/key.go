@@ -36,6 +36,19 @@ func (r Rules) UserPrefix(userID string) string { return r.Prefix + userID + "/"
 // Errors are *Error (invalid_request for the user id, invalid_filename) or a
 // failure to read random.
 func (r Rules) NewKey(userID, filename string, now time.Time, random io.Reader) (string, error) {
+	return r.NewKeyIn(userID, "", filename, now, random)
+}
+
+// NewKeyIn is NewKey with the key in dir under the user's prefix:
+// <Prefix><userID>/<dir>/<yyyy>/<mm>/<dd>/<16 hex>-<sanitised filename>, or
+// exactly NewKey's layout for dir "". dir is a route's directory, validated
+// with the route configuration ("avatars", "docs/pdf"): no leading or
+// trailing "/", no empty, "." or ".." segment; one that is not is
+// invalid_request, so a key never escapes the user's prefix.
+func (r Rules) NewKeyIn(userID, dir, filename string, now time.Time, random io.Reader) (string, error) {
+	if !ValidDir(dir) {
+		return "", newError(CodeInvalidRequest, "not a route directory")
+	}
 	if !ValidUserID(userID) {
 		return "", newError(CodeInvalidRequest, "user id is not a safe key segment")
 	}
@@ -48,10 +61,14 @@ func (r Rules) NewKey(userID, filename string, now time.Time, random io.Reader) 
 		return "", fmt.Errorf("uploadrules: read random: %w", err)
 	}
 	var b strings.Builder
-	b.Grow(len(r.Prefix) + len(userID) + 29 + len(name))
+	b.Grow(len(r.Prefix) + len(userID) + len(dir) + 30 + len(name))
 	b.WriteString(r.Prefix)
 	b.WriteString(userID)
 	b.WriteByte('/')
+	if dir != "" {
+		b.WriteString(dir)
+		b.WriteByte('/')
+	}
 	var date [11]byte // "2006/01/02/"
 	b.Write(now.UTC().AppendFormat(date[:0], "2006/01/02/"))
 	var hx [16]byte
@@ -82,4 +99,33 @@ func (r Rules) OwnerOf(key string) (string, bool) {
 		}
 	}
 	return user, true
+}
+
+// MaxDirLen caps a route directory.
+const MaxDirLen = 128
+
+// ValidDir reports whether dir may hold a user's keys below the user's
+// prefix: "" (the prefix itself), or path segments of A-Z a-z 0-9 . _ -
+// joined by "/", none empty, "." or "..", at most MaxDirLen bytes. It
+// excludes "*" and "?", which RAM reads as wildcards in the session
+// policy's resource.
+func ValidDir(dir string) bool {
+	if dir == "" {
+		return true
+	}
+	if len(dir) > MaxDirLen {
+		return false
+	}
+	for seg := range strings.SplitSeq(dir, "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return false
+		}
+		for i := 0; i < len(seg); i++ {
+			c := seg[i]
+			if !(isASCIILetter(c) || '0' <= c && c <= '9' || c == '.' || c == '_' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

@@ -57,6 +57,10 @@ func matchType(pattern, mt string) bool {
 	return ok && len(mt) > len(typ) && mt[len(typ)] == '/' && mt[:len(typ)] == typ
 }
 
+// ValidTypePattern reports whether p may stand in an allow-list: a media
+// type without parameters ("image/png"), "type/*" or "*/*".
+func ValidTypePattern(p string) bool { return validPattern(p) }
+
 func validPattern(p string) bool {
 	p = strings.TrimSpace(p)
 	if p == "*/*" {
