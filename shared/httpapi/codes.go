@@ -31,7 +31,7 @@ var (
 
 	CodeForbidden = Code{"forbidden", http.StatusForbidden}
 	// CodeUploadDenied: the app's upload hook refused the upload.
-	CodeUploadDenied = Code{"UploadDenied", http.StatusForbidden}
+	CodeUploadDenied = Code{"upload_denied", http.StatusForbidden}
 
 	CodeNotFound = Code{"not_found", http.StatusNotFound}
 
@@ -51,7 +51,7 @@ var (
 
 	CodeUnavailable = Code{"unavailable", http.StatusServiceUnavailable}
 	// CodeHookUnavailable: the app's upload hook did not answer.
-	CodeHookUnavailable = Code{"HookUnavailable", http.StatusServiceUnavailable}
+	CodeHookUnavailable = Code{"hook_unavailable", http.StatusServiceUnavailable}
 )
 
 // allCodes lists every declared code, for tests.

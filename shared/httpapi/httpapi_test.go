@@ -221,9 +221,9 @@ func TestRequestID(t *testing.T) {
 func TestCodes(t *testing.T) {
 	want := map[string]int{
 		"invalid_request": 400, "invalid_filename": 400, "type_not_allowed": 400, "too_small": 400,
-		"unauthorized": 401, "forbidden": 403, "UploadDenied": 403, "not_found": 404,
+		"unauthorized": 401, "forbidden": 403, "upload_denied": 403, "not_found": 404,
 		"method_not_allowed": 405, "incomplete": 409, "request_too_large": 413, "too_large": 413,
-		"unsupported_media_type": 415, "internal": 500, "unavailable": 503, "HookUnavailable": 503,
+		"unsupported_media_type": 415, "internal": 500, "unavailable": 503, "hook_unavailable": 503,
 	}
 	seen := map[string]bool{}
 	for _, c := range allCodes {

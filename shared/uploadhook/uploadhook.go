@@ -219,8 +219,8 @@ func printable(s string) bool {
 }
 
 // HTTPError is the caller's answer for a failed Ask or a deny: 503
-// HookUnavailable (no detail: it may name the app's internals) or 403
-// UploadDenied with the app's message.
+// hook_unavailable (no detail: it may name the app's internals) or 403
+// upload_denied with the app's message.
 func HTTPError(d Decision, err error) *httpapi.Error {
 	if err != nil {
 		return httpapi.Errorf(httpapi.CodeHookUnavailable, "the app could not approve this upload now; try again later")

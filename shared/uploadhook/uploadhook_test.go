@@ -82,7 +82,7 @@ func TestDenyCarriesTheAppsMessage(t *testing.T) {
 		t.Fatalf("Ask = %+v, %v", d, err)
 	}
 	e := uploadhook.HTTPError(d, nil)
-	if e.Status() != http.StatusForbidden || e.Code.String() != "UploadDenied" || e.Message != "project p-7 is read-only" {
+	if e.Status() != http.StatusForbidden || e.Code.String() != "upload_denied" || e.Message != "project p-7 is read-only" {
 		t.Errorf("HTTPError = %+v", e)
 	}
 }
@@ -140,7 +140,7 @@ func TestUnavailable(t *testing.T) {
 			if strings.Contains(err.Error(), "keep-me-out") {
 				t.Errorf("the error leaks the URL: %v", err)
 			}
-			if e := uploadhook.HTTPError(d, err); e.Status() != http.StatusServiceUnavailable || e.Code.String() != "HookUnavailable" {
+			if e := uploadhook.HTTPError(d, err); e.Status() != http.StatusServiceUnavailable || e.Code.String() != "hook_unavailable" {
 				t.Errorf("HTTPError = %+v", e)
 			}
 		})
