@@ -149,7 +149,17 @@ func parseRoute(name string, raw json.RawMessage, base uploadrules.Rules) (Route
 		case "paths":
 			err = strict(m.value, &r.Paths)
 		case "overwrite":
-			err = strict(m.value, &r.Overwrite)
+			if err = strict(m.value, &r.Overwrite); err == nil && r.Overwrite {
+				// The bucket's overwrite protection rule (template.yaml,
+				// ALIYUN::OSS::BucketOverwriteConfig) forbids replacing any
+				// object under UPLOAD_PREFIX for everyone, and a rule has one
+				// prefix, which cannot name a route directory below every
+				// user's prefix; STS credentials cannot be stopped from
+				// overwriting by RAM either (stsvend.UploadActions). So no
+				// route can promise true; saying so beats signing uploads
+				// that OSS then answers 409 FileAlreadyExists.
+				bad("overwrite true is not supported: the bucket's overwrite protection covers all of UPLOAD_PREFIX for every upload path; leave it out or set false")
+			}
 		default:
 			bad("unknown field %q (fields: %s)", m.name, strings.Join(routeFields, ", "))
 			continue

@@ -48,7 +48,7 @@ func got(s uploadroutes.Set) uploadroutes.Route { return s.Routes()[0] }
 func TestParse(t *testing.T) {
 	s, problems := fromEnv(`{
 	  "avatar": {"dir": "me/avatars", "allowedTypes": ["image/png", "image/jpeg", "image/webp"], "minBytes": 100, "maxBytes": 2000000,
-	             "policyExpirySeconds": 300, "paths": ["form", "sts"], "overwrite": true},
+	             "policyExpirySeconds": 300, "paths": ["form", "sts"], "overwrite": false},
 	  "document": {"allowedTypes": ["application/pdf"]}
 	}`)
 	if len(problems) > 0 {
@@ -56,7 +56,7 @@ func TestParse(t *testing.T) {
 	}
 	want := []uploadroutes.Route{
 		{Name: "avatar", Dir: "me/avatars", AllowedTypes: []string{"image/png", "image/jpeg", "image/webp"}, MinBytes: 100, MaxBytes: 2000000,
-			PolicyExpiry: 300 * time.Second, Paths: []string{"form", "sts"}, Overwrite: true},
+			PolicyExpiry: 300 * time.Second, Paths: []string{"form", "sts"}},
 		{Name: "document", Dir: "document", AllowedTypes: []string{"application/pdf"}, MaxBytes: base.MaxBytes, Paths: []string{"form", "presign", "sts"}},
 	}
 	if !s.Configured() || !reflect.DeepEqual(s.Routes(), want) {
@@ -95,6 +95,7 @@ func TestProblems(t *testing.T) {
 		{"wrong type", `{"a":{` + ok + `,"maxBytes":"2MB"}}`, `route "a": field "maxBytes": want a whole number, got a JSON string`},
 		{"fraction", `{"a":{` + ok + `,"maxBytes":1.5}}`, `field "maxBytes": want a whole number`},
 		{"null field", `{"a":{` + ok + `,"overwrite":null}}`, `field "overwrite": null`},
+		{"overwrite true", `{"a":{` + ok + `,"overwrite":true}}`, `overwrite true is not supported`},
 		{"no types", `{"a":{"maxBytes":1}}`, `route "a": allowedTypes must list`},
 		{"empty types", `{"a":{"allowedTypes":[]}}`, `route "a": allowedTypes must list`},
 		{"bad type", `{"a":{"allowedTypes":["png"]}}`, `allowed type "png" is not a media type`},
