@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
@@ -20,7 +22,7 @@ func requireNode(t *testing.T) string {
 	nodeBin, err := exec.LookPath("node")
 	if err != nil {
 		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(repoRoot, "tests", "node_modules", "ali-oss", "package.json")); err != nil {
+	} else if _, err := os.Stat(filepath.Join(stacktest.RepoRoot(t), "tests", "node_modules", "ali-oss", "package.json")); err != nil {
 		missing = "tests/node_modules/ali-oss is missing (run: npm ci --prefix tests)"
 	}
 	if missing != "" {
@@ -44,7 +46,7 @@ func TestAliOSSRefreshUnderSTSThrottling(t *testing.T) {
 	s := startStack(t, "", "STS_CACHE_SIZE=1")
 	user, other := "throttled-user", "other-user"
 	cmd := exec.Command(nodeBin, filepath.Join("tests", "node", "sts_throttling.mjs"), s.Functions["sts"], devToken(t, s, user), devToken(t, s, other))
-	cmd.Dir = repoRoot
+	cmd.Dir = stacktest.RepoRoot(t)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +55,7 @@ func TestAliOSSRefreshUnderSTSThrottling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr stacktest.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
