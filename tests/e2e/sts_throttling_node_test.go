@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
@@ -14,26 +13,6 @@ import (
 	"github.com/ossupload/ossupload/local/stacktest"
 )
 
-// requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
-// missing, and returns the node binary.
-func requireNode(t *testing.T) string {
-	t.Helper()
-	missing := ""
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(stacktest.RepoRoot(t), "tests", "node_modules", "ali-oss", "package.json")); err != nil {
-		missing = "tests/node_modules/ali-oss is missing (run: npm ci --prefix tests)"
-	}
-	if missing != "" {
-		if os.Getenv("REQUIRE_NODE") == "1" {
-			t.Fatalf("REQUIRE_NODE=1 but %s", missing)
-		}
-		t.Skipf("skipping the ali-oss run: %s (set REQUIRE_NODE=1 to make this a failure)", missing)
-	}
-	return nodeBin
-}
-
 // TestAliOSSRefreshUnderSTSThrottling: ali-oss in Node, whose
 // refreshSTSToken callback calls the sts function, needs fresh credentials
 // (another user's call evicted its own from the function's cache) while
@@ -42,7 +21,7 @@ func requireNode(t *testing.T) string {
 // refresh succeeds, the upload goes through, and the credentials are still
 // the caller's own: a write under another user's prefix is refused.
 func TestAliOSSRefreshUnderSTSThrottling(t *testing.T) {
-	nodeBin := requireNode(t)
+	nodeBin := stacktest.RequireNode(t)
 	s := startStack(t, "", "STS_CACHE_SIZE=1")
 	user, other := "throttled-user", "other-user"
 	cmd := exec.Command(nodeBin, filepath.Join("tests", "node", "sts_throttling.mjs"), s.Functions["sts"], devToken(t, s, user), devToken(t, s, other))
