@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // TestBinaryRefusesHugeBodyInSmallMemory: a 31 MiB body (under FC's 32 MB
@@ -23,11 +24,11 @@ import (
 // request_too_large, no AssumeRole is made, and the process's peak resident
 // memory stays under 64 MiB; a normal request then still vends.
 func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
-	bin := buildSTS(t)
+	bin := stacktest.Build(t, "functions/sts", stacktest.Host)
 	s := newStack(t)
 	creds := fcruntime.Credentials{AccessKeyID: s.fnCreds.AccessKeyID, AccessKeySecret: s.fnCreds.AccessKeySecret,
 		SecurityToken: s.fnCreds.SecurityToken}
-	rt, err := fcruntime.New(fcruntime.Config{Output: io.Discard}, fcruntime.Function{
+	rt, _ := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
 		Name: "sts", Binary: bin, Timeout: 10 * time.Second, MemoryMB: 128,
 		Credentials: func(ctx context.Context) (fcruntime.Credentials, error) { return creds, nil },
 		Env: map[string]string{
@@ -36,10 +37,6 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 			"AUTH_JWT_SECRET": jwtSecret, "CORS_ALLOWED_ORIGINS": testOrigin,
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
 	srv := httptest.NewServer(rt.HTTPTrigger("sts"))
 	defer srv.Close()
 	post := func(body []byte, tok string) (int, string) {
