@@ -11,13 +11,13 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // TestBinaryRefusesHugeBodyInSmallMemory sends a 31 MiB body (under FC's
@@ -36,13 +36,8 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 			env[k] = v
 		}
 	}
-	out := &syncBuffer{}
-	rt, err := fcruntime.New(fcruntime.Config{Output: out},
+	rt, out := stacktest.Function(t, fcruntime.Config{},
 		fcruntime.Function{Name: "sign", Binary: bin, Env: env, Timeout: 10 * time.Second, MemoryMB: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
 	srv := httptest.NewServer(rt.HTTPTrigger("sign"))
 	defer srv.Close()
 
@@ -114,22 +109,4 @@ func vmHWM(t *testing.T, pid int) int64 {
 	}
 	t.Fatal("no VmHWM in /proc/<pid>/status")
 	return 0
-}
-
-// syncBuffer collects the runtime's output for a failure message.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
