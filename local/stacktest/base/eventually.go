@@ -1,4 +1,4 @@
-package stacktest
+package base
 
 import (
 	"testing"
