@@ -334,6 +334,7 @@ func TestCloseDrainsPending(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		d := NewDispatcher()
 		// A sink that takes a millisecond of (the bubble's fake) time per event.
+		// A slow sink: a millisecond per event on the bubble's fake clock.
 		slow := SinkFunc(func(ctx context.Context, _ []byte) error { time.Sleep(time.Millisecond); return nil })
 		r := newRecorder(nil)
 		d.Add(Rule{Events: []string{"*"}}, slow)
