@@ -1,15 +1,11 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -73,10 +69,7 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 		}
 	}
 	pid := rt.PID("sign")
-	if pid == 0 {
-		t.Fatal("no sign process")
-	}
-	hwm := vmHWM(t, pid)
+	hwm := stacktest.PeakRSS(t, pid)
 	t.Logf("sign process peak RSS after two 31 MiB bodies: %.1f MiB", float64(hwm)/(1<<20))
 	if hwm >= 64<<20 {
 		t.Errorf("peak RSS %d bytes, want under 64 MiB", hwm)
@@ -87,26 +80,4 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if rt.PID("sign") != pid {
 		t.Errorf("the sign process was replaced (pid %d, now %d)", pid, rt.PID("sign"))
 	}
-}
-
-// vmHWM reads a process's peak resident set size (proc(5): VmHWM, in kB).
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/<pid>/status")
-	return 0
 }

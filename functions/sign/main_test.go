@@ -9,14 +9,11 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"runtime"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -124,34 +121,19 @@ func TestBinaryServesHTTPTrigger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var calls atomic.Int64
 	rt, logBuf := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
 		Name: "sign", Binary: bin, Env: fnEnv(), Timeout: 10 * time.Second, Region: "cn-hangzhou", AccountID: "1234567890123456",
-		Credentials: func(context.Context) (fcruntime.Credentials, error) {
-			if calls.Add(1) == 1 { // the process start
-				return staleEnvCredentials, nil
-			}
-			return fcruntime.Credentials{AccessKeyID: invokeAK, AccessKeySecret: invokeSecret, SecurityToken: invokeToken}, nil
-		},
+		Credentials: stacktest.StaleAtStart(staleEnvCredentials,
+			fcruntime.Credentials{AccessKeyID: invokeAK, AccessKeySecret: invokeSecret, SecurityToken: invokeToken}),
 	})
-	trigger := httptest.NewServer(rt.HTTPTrigger("sign"))
-	defer trigger.Close()
-	req, err := http.NewRequest(http.MethodPost, trigger.URL+"/", strings.NewReader(`{"filename":"cat photo.png","contentType":"image/png","size":4096}`))
+	req, err := http.NewRequest(http.MethodPost, stacktest.HTTPTrigger(t, rt, "sign")+"/", strings.NewReader(`{"filename":"cat photo.png","contentType":"image/png","size":4096}`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+tok)
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Origin", "http://127.0.0.1:8080")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := stacktest.Do(t, req)
 	rt.Close() // waits for the process, so everything it printed is in logBuf
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d: %s\n%s", res.StatusCode, body, logBuf.String())

@@ -1,14 +1,10 @@
 package stsfn
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os/exec"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -26,7 +22,6 @@ func TestBinaryVendsWithInvocationCredentials(t *testing.T) {
 	// FC rotates a role's credentials: those the process started with (in
 	// ALIBABA_CLOUD_*) are stale by the invocation and unknown to the STS
 	// emulator; only the per-invocation x-fc-* ones work.
-	var calls atomic.Int64
 	rt, logs := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
 		Name: "sts", Binary: bin, Region: region, Timeout: 10 * time.Second,
 		Env: map[string]string{
@@ -34,30 +29,17 @@ func TestBinaryVendsWithInvocationCredentials(t *testing.T) {
 			"STS_ROLE_ARN": uploaderRoleARN, "STS_ENDPOINT": s.stsURL,
 			"AUTH_JWT_SECRET": jwtSecret, "CORS_ALLOWED_ORIGINS": testOrigin,
 		},
-		Credentials: func(context.Context) (fcruntime.Credentials, error) {
-			if calls.Add(1) == 1 { // the process start
-				return fcruntime.Credentials{AccessKeyID: "STS.StaleEnvKey", AccessKeySecret: "stale-env-secret", SecurityToken: "stale-env-token"}, nil
-			}
-			return fcruntime.Credentials{AccessKeyID: s.fnCreds.AccessKeyID, AccessKeySecret: s.fnCreds.AccessKeySecret, SecurityToken: s.fnCreds.SecurityToken}, nil
-		},
+		Credentials: stacktest.StaleAtStart(
+			fcruntime.Credentials{AccessKeyID: "STS.StaleEnvKey", AccessKeySecret: "stale-env-secret", SecurityToken: "stale-env-token"},
+			fcruntime.Credentials{AccessKeyID: s.fnCreds.AccessKeyID, AccessKeySecret: s.fnCreds.AccessKeySecret, SecurityToken: s.fnCreds.SecurityToken}),
 	})
-	trigger := httptest.NewServer(rt.HTTPTrigger("sts"))
-	defer trigger.Close()
-	req, err := http.NewRequest(http.MethodPost, trigger.URL+"/", nil)
+	req, err := http.NewRequest(http.MethodPost, stacktest.HTTPTrigger(t, rt, "sts")+"/", nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Header.Set("Authorization", "Bearer "+jwtFor(t, "erin"))
 	req.Header.Set("Origin", testOrigin)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	body, err := io.ReadAll(res.Body)
-	res.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	res, body := stacktest.Do(t, req)
 	rt.Close() // waits for the process, so everything it printed is in logs
 	if res.StatusCode != 200 {
 		t.Fatalf("status %d: %s\n%s", res.StatusCode, body, logs.String())

@@ -1,15 +1,11 @@
 package stsfn
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -61,7 +57,7 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if n := s.assumeCalls.Load(); n != 0 {
 		t.Errorf("%d AssumeRole calls for refused requests", n)
 	}
-	hwm := peakRSS(t, rt.PID("sts"))
+	hwm := stacktest.PeakRSS(t, rt.PID("sts"))
 	t.Logf("sts process peak RSS after two 31 MiB bodies: %.1f MiB", float64(hwm)/(1<<20))
 	if hwm >= 64<<20 {
 		t.Errorf("peak RSS %d bytes, want under 64 MiB", hwm)
@@ -69,29 +65,4 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if status, body := post(nil, jwtFor(t, "erin")); status != http.StatusOK {
 		t.Errorf("normal request afterwards: %d %.300s", status, body)
 	}
-}
-
-// peakRSS reads a process's VmHWM (proc(5), in kB) as bytes.
-func peakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	if pid == 0 {
-		t.Fatal("no running process")
-	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
 }
