@@ -19,7 +19,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
 	"strings"
@@ -31,7 +30,6 @@ import (
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossupload/ossupload/local/iam"
-	"github.com/ossupload/ossupload/local/oss"
 
 	"github.com/ossupload/ossupload/local/stacktest"
 )
@@ -210,20 +208,8 @@ func newStack(t *testing.T) stack {
 		t.Fatal(err)
 	}
 
-	srv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The CORS rule ali-oss's README asks for (OSS/STS protocol reference §2.9).
-	cors := []oss.CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"},
-		AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}
-	if err := srv.CreateBucket(bucket, cors); err != nil {
-		t.Fatal(err)
-	}
 	s.wire = &wire{}
-	ts := httptest.NewServer(s.wire.wrap(srv))
-	t.Cleanup(ts.Close)
-	s.url = ts.URL
+	_, s.url = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: ids, Bucket: bucket, CORS: stacktest.BrowserCORS, Wrap: s.wire.wrap})
 	return s
 }
 

@@ -99,15 +99,8 @@ func newStack(t testing.TB) *stack {
 
 	s.verifyEvents = make(chan []byte, 256)
 	events := verifyTrigger(t, s.verifyEvents)
-	ossSrv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids, Events: events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ossSrv.CreateBucket(bucket, []oss.CORSRule{{AllowedOrigins: []string{"*"},
-		AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"}, AllowedHeaders: []string{"*"},
-		ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}); err != nil {
-		t.Fatal(err)
-	}
+	var ossSrv *oss.Server
+	ossSrv, s.ossURL = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: ids, Events: events, Bucket: bucket, CORS: stacktest.BrowserCORS})
 	// The bucket as template.yaml creates it.
 	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
 		t.Fatal(err)
@@ -123,9 +116,6 @@ func newStack(t testing.TB) *stack {
 	if err := ossSrv.SetOverwriteConfig(bucket, rules); err != nil {
 		t.Fatal(err)
 	}
-	ossHTTP := httptest.NewServer(ossSrv)
-	t.Cleanup(ossHTTP.Close)
-	s.ossURL = ossHTTP.URL
 
 	s.handler = s.newHandler(t, nil)
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -88,14 +88,7 @@ func newStack(t *testing.T) *stack {
 		Policies: []iam.Policy{stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":["oss:GetObject","oss:GetObjectTagging","oss:PutObjectTagging","oss:DeleteObject"],"Resource":"acs:oss:*:`+iam.AccountID+`:`+bucket+`/uploads/*"},
 			{"Effect":"Allow","Action":["oss:GetObject","oss:PutObject","oss:PutObjectTagging","oss:GetObjectTagging"],"Resource":"acs:oss:*:`+iam.AccountID+`:`+bucket+`/quarantine/*"}]}`)}}))
-	srv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: s.ids, Events: publisher(s.events)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, srv.CreateBucket(bucket, nil))
-	ts := httptest.NewServer(s.countGets(srv))
-	t.Cleanup(ts.Close)
-	s.url = ts.URL
+	_, s.url = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: s.ids, Events: publisher(s.events), Bucket: bucket, Wrap: s.countGets})
 	s.hook = newReceiver(t)
 	return s
 }
