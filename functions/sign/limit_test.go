@@ -3,9 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -34,8 +32,7 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	}
 	rt, out := stacktest.Function(t, fcruntime.Config{},
 		fcruntime.Function{Name: "sign", Binary: bin, Env: env, Timeout: 10 * time.Second, MemoryMB: 128})
-	srv := httptest.NewServer(rt.HTTPTrigger("sign"))
-	defer srv.Close()
+	trigger := stacktest.HTTPTrigger(t, rt, "sign")
 
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub": "dev-user", "iss": "test-issuer", "aud": "ossupload",
@@ -46,17 +43,12 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	}
 	huge := bytes.Repeat([]byte(`{"filename":"a.png"} `), (31<<20)/21)
 	post := func(body []byte, auth string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, trigger+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := stacktest.Do(t, req)
 		return resp.StatusCode, b
 	}
 	for _, auth := range []string{tok, ""} {

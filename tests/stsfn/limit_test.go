@@ -3,9 +3,7 @@ package stsfn
 import (
 	"bytes"
 	"context"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
@@ -33,19 +31,13 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 			"AUTH_JWT_SECRET": jwtSecret, "CORS_ALLOWED_ORIGINS": testOrigin,
 		},
 	})
-	srv := httptest.NewServer(rt.HTTPTrigger("sts"))
-	defer srv.Close()
+	trigger := stacktest.HTTPTrigger(t, rt, "sts")
 	post := func(body []byte, tok string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, trigger+"/", bytes.NewReader(body))
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := stacktest.Do(t, req)
 		return resp.StatusCode, string(b)
 	}
 	huge := bytes.Repeat([]byte("{}"), (31<<20)/2)
