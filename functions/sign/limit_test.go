@@ -1,23 +1,17 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // TestBinaryRefusesHugeBodyInSmallMemory sends a 31 MiB body (under FC's
@@ -36,15 +30,9 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 			env[k] = v
 		}
 	}
-	out := &syncBuffer{}
-	rt, err := fcruntime.New(fcruntime.Config{Output: out},
+	rt, out := stacktest.Function(t, fcruntime.Config{},
 		fcruntime.Function{Name: "sign", Binary: bin, Env: env, Timeout: 10 * time.Second, MemoryMB: 128})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	srv := httptest.NewServer(rt.HTTPTrigger("sign"))
-	defer srv.Close()
+	trigger := stacktest.HTTPTrigger(t, rt, "sign")
 
 	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
 		"sub": "dev-user", "iss": "test-issuer", "aud": "ossupload",
@@ -55,17 +43,12 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	}
 	huge := bytes.Repeat([]byte(`{"filename":"a.png"} `), (31<<20)/21)
 	post := func(body []byte, auth string) (int, []byte) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, trigger+"/", bytes.NewReader(body))
 		req.Header.Set("Content-Type", "application/json")
 		if auth != "" {
 			req.Header.Set("Authorization", "Bearer "+auth)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := stacktest.Do(t, req)
 		return resp.StatusCode, b
 	}
 	for _, auth := range []string{tok, ""} {
@@ -78,10 +61,7 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 		}
 	}
 	pid := rt.PID("sign")
-	if pid == 0 {
-		t.Fatal("no sign process")
-	}
-	hwm := vmHWM(t, pid)
+	hwm := stacktest.PeakRSS(t, pid)
 	t.Logf("sign process peak RSS after two 31 MiB bodies: %.1f MiB", float64(hwm)/(1<<20))
 	if hwm >= 64<<20 {
 		t.Errorf("peak RSS %d bytes, want under 64 MiB", hwm)
@@ -92,44 +72,4 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if rt.PID("sign") != pid {
 		t.Errorf("the sign process was replaced (pid %d, now %d)", pid, rt.PID("sign"))
 	}
-}
-
-// vmHWM reads a process's peak resident set size (proc(5): VmHWM, in kB).
-func vmHWM(t *testing.T, pid int) int64 {
-	t.Helper()
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM in /proc/<pid>/status")
-	return 0
-}
-
-// syncBuffer collects the runtime's output for a failure message.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

@@ -9,20 +9,18 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 const (
@@ -34,38 +32,14 @@ const (
 	invokeToken  = "invocation-security-token"
 )
 
-var (
-	buildOnce sync.Once
-	binDir    string
-	buildOut  []byte
-	buildErr  error
-)
-
-// TestMain removes the binary built by the tests.
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if binDir != "" {
-		os.RemoveAll(binDir)
-	}
-	os.Exit(code)
-}
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 // buildLinux builds the deployable binary exactly as `make build` does
 // (static linux/amd64), once per test run.
 func buildLinux(t *testing.T) string {
 	t.Helper()
-	buildOnce.Do(func() {
-		if binDir, buildErr = os.MkdirTemp("", "sign-bin-"); buildErr != nil {
-			return
-		}
-		cmd := exec.Command(filepath.Join(runtime.GOROOT(), "bin", "go"), "build", "-trimpath", "-o", filepath.Join(binDir, "main"), ".")
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH=amd64")
-		buildOut, buildErr = cmd.CombinedOutput()
-	})
-	if buildErr != nil {
-		t.Fatalf("go build: %v\n%s", buildErr, buildOut)
-	}
-	bin := filepath.Join(binDir, "main")
+	bin := stacktest.Build(t, "functions/sign", stacktest.FC)
 	checkStaticELF(t, bin)
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skipf("built linux/amd64; cannot run it on %s/%s", runtime.GOOS, runtime.GOARCH)
@@ -92,65 +66,38 @@ func checkStaticELF(t *testing.T, path string) {
 	}
 }
 
+// fnEnv is the function's environment as s.yaml sets it (for tests).
+func fnEnv() map[string]string {
+	return map[string]string{
+		"OSS_BUCKET":           "ossupload-dev",
+		"OSS_REGION":           "cn-hangzhou",
+		"OSS_UPLOAD_URL":       "http://127.0.0.1:9000/ossupload-dev",
+		"UPLOAD_PREFIX":        "uploads/",
+		"UPLOAD_MAX_BYTES":     "1048576",
+		"UPLOAD_ALLOWED_TYPES": "image/*",
+		"AUTH_JWT_SECRET":      jwtSecret,
+		"AUTH_ISSUER":          "test-issuer",
+		"AUTH_AUDIENCE":        "ossupload",
+		"CORS_ALLOWED_ORIGINS": "http://127.0.0.1:8080",
+	}
+}
+
+// staleEnvCredentials are the role credentials the process started with;
+// by the invocation FC has rotated them.
+var staleEnvCredentials = fcruntime.Credentials{AccessKeyID: "STS.StaleEnvKey", AccessKeySecret: "stale-env-secret", SecurityToken: "stale-env-token"}
+
 func baseEnv(runtimeAPI string) []string {
-	return []string{
+	env := []string{
 		"PATH=" + os.Getenv("PATH"),
 		"FC_RUNTIME_API=" + runtimeAPI,
-		"OSS_BUCKET=ossupload-dev",
-		"OSS_REGION=cn-hangzhou",
-		"OSS_UPLOAD_URL=http://127.0.0.1:9000/ossupload-dev",
-		"UPLOAD_PREFIX=uploads/",
-		"UPLOAD_MAX_BYTES=1048576",
-		"UPLOAD_ALLOWED_TYPES=image/*",
-		"AUTH_JWT_SECRET=" + jwtSecret,
-		"AUTH_ISSUER=test-issuer",
-		"AUTH_AUDIENCE=ossupload",
-		"CORS_ALLOWED_ORIGINS=http://127.0.0.1:8080",
-		"ALIBABA_CLOUD_ACCESS_KEY_ID=STS.StaleEnvKey",
-		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=stale-env-secret",
-		"ALIBABA_CLOUD_SECURITY_TOKEN=stale-env-token",
+		"ALIBABA_CLOUD_ACCESS_KEY_ID=" + staleEnvCredentials.AccessKeyID,
+		"ALIBABA_CLOUD_ACCESS_KEY_SECRET=" + staleEnvCredentials.AccessKeySecret,
+		"ALIBABA_CLOUD_SECURITY_TOKEN=" + staleEnvCredentials.SecurityToken,
 	}
-}
-
-// runtimeAPI is a minimal FC runtime API (fc3 runtime reference §4.2): one
-// invocation, then `next` blocks; the result is sent on done.
-type runtimeAPI struct {
-	event  []byte
-	served chan struct{}
-	done   chan result
-}
-
-type result struct {
-	kind string // "response" or "error"
-	body []byte
-}
-
-func (a *runtimeAPI) ServeHTTP(w http.ResponseWriter, r *http.Request) {
-	const base = "/2020-11-11/runtime/invocation/"
-	switch {
-	case r.Method == http.MethodGet && r.URL.Path == base+"next":
-		select {
-		case <-a.served: // already handed out: long-poll until the test ends
-			<-r.Context().Done()
-			return
-		default:
-			close(a.served)
-		}
-		h := w.Header()
-		h.Set("x-fc-request-id", "req-sign-1")
-		h.Set("x-fc-function-deadline", strconv.FormatInt(time.Now().Add(10*time.Second).UnixMilli(), 10))
-		h.Set("x-fc-function-timeout", "10")
-		h.Set("x-fc-access-key-id", invokeAK)
-		h.Set("x-fc-access-key-secret", invokeSecret)
-		h.Set("x-fc-security-token", invokeToken)
-		h.Set("x-fc-region", "cn-hangzhou")
-		w.Write(a.event)
-	case r.Method == http.MethodPost && strings.HasPrefix(r.URL.Path, base+"req-sign-1/"):
-		body, _ := io.ReadAll(r.Body)
-		a.done <- result{kind: strings.TrimPrefix(r.URL.Path, base+"req-sign-1/"), body: body}
-	default:
-		http.Error(w, "unexpected "+r.Method+" "+r.URL.Path, http.StatusNotFound)
+	for k, v := range fnEnv() {
+		env = append(env, k+"="+v)
 	}
+	return env
 }
 
 func hmacSHA256(key []byte, msg string) []byte {
@@ -160,8 +107,8 @@ func hmacSHA256(key []byte, msg string) []byte {
 }
 
 // TestBinaryServesHTTPTrigger builds the static linux/amd64 binary, runs it
-// against a runtime API and checks the signed answer to an HTTP trigger
-// event: the V4 signature verifies with the per-invocation secret (derived
+// under the local FC runtime and checks its signed answer on the HTTP
+// trigger: the V4 signature verifies with the per-invocation secret (derived
 // here independently, OSS/STS protocol reference §1.4) and the policy pins
 // bucket, key, size, type, owner, overwrite, V4 fields and the token.
 func TestBinaryServesHTTPTrigger(t *testing.T) {
@@ -174,70 +121,22 @@ func TestBinaryServesHTTPTrigger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	reqBody := base64.StdEncoding.EncodeToString([]byte(`{"filename":"cat photo.png","contentType":"image/png","size":4096}`))
-	event, _ := json.Marshal(map[string]any{
-		"version": "v1", "rawPath": "/", "body": reqBody, "isBase64Encoded": true,
-		"headers": map[string]string{
-			"Authorization": "Bearer " + tok, "Content-Type": "application/json", "Origin": "http://127.0.0.1:8080",
-		},
-		"queryParameters": map[string]string{},
-		"requestContext": map[string]any{
-			"accountId": "1234567890123456", "domainName": "t.cn-hangzhou.fcapp.run", "domainPrefix": "t",
-			"http":      map[string]string{"method": "POST", "path": "/", "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "test"},
-			"requestId": "req-sign-1", "time": now.UTC().Format(time.RFC3339), "timeEpoch": strconv.FormatInt(now.UnixMilli(), 10),
-		},
+	rt, logBuf := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
+		Name: "sign", Binary: bin, Env: fnEnv(), Timeout: 10 * time.Second, Region: "cn-hangzhou", AccountID: "1234567890123456",
+		Credentials: stacktest.StaleAtStart(staleEnvCredentials,
+			fcruntime.Credentials{AccessKeyID: invokeAK, AccessKeySecret: invokeSecret, SecurityToken: invokeToken}),
 	})
-	api := &runtimeAPI{event: event, served: make(chan struct{}), done: make(chan result, 1)}
-	srv := httptest.NewServer(api)
-	defer srv.Close()
-
-	var stderr bytes.Buffer
-	cmd := exec.Command(bin)
-	cmd.Env = baseEnv(strings.TrimPrefix(srv.URL, "http://"))
-	cmd.Stdout, cmd.Stderr = &stderr, &stderr
-	if err := cmd.Start(); err != nil {
+	req, err := http.NewRequest(http.MethodPost, stacktest.HTTPTrigger(t, rt, "sign")+"/", strings.NewReader(`{"filename":"cat photo.png","contentType":"image/png","size":4096}`))
+	if err != nil {
 		t.Fatal(err)
 	}
-	// stop kills the function and waits until its output is fully copied;
-	// only then may stderr be read.
-	stopped := false
-	stop := func() {
-		if !stopped {
-			stopped = true
-			cmd.Process.Kill()
-			cmd.Wait()
-		}
-	}
-	defer stop()
-
-	var res result
-	select {
-	case res = <-api.done:
-	case <-time.After(10 * time.Second):
-		stop()
-		t.Fatalf("no result from the function; output:\n%s", stderr.String())
-	}
-	stop()
-	if res.kind != "response" {
-		t.Fatalf("function posted %s: %s", res.kind, res.body)
-	}
-	var out struct {
-		StatusCode      int               `json:"statusCode"`
-		Headers         map[string]string `json:"headers"`
-		IsBase64Encoded bool              `json:"isBase64Encoded"`
-		Body            string            `json:"body"`
-	}
-	if err := json.Unmarshal(res.body, &out); err != nil {
-		t.Fatalf("response %s: %v", res.body, err)
-	}
-	body := []byte(out.Body)
-	if out.IsBase64Encoded {
-		if body, err = base64.StdEncoding.DecodeString(out.Body); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if out.StatusCode != 200 {
-		t.Fatalf("status %d: %s\n%s", out.StatusCode, body, stderr.String())
+	req.Header.Set("Authorization", "Bearer "+tok)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Origin", "http://127.0.0.1:8080")
+	res, body := stacktest.Do(t, req)
+	rt.Close() // waits for the process, so everything it printed is in logBuf
+	if res.StatusCode != 200 {
+		t.Fatalf("status %d: %s\n%s", res.StatusCode, body, logBuf.String())
 	}
 	var resp struct {
 		Key    string            `json:"key"`
@@ -322,11 +221,11 @@ func TestBinaryServesHTTPTrigger(t *testing.T) {
 	if len(rng) != 2 || rng[0] != 1 || rng[1] != 4096 {
 		t.Errorf("content-length-range %v, want [1 4096]", rng)
 	}
-	if got := out.Headers["Access-Control-Allow-Origin"]; got != "http://127.0.0.1:8080" {
+	if got := res.Header.Get("Access-Control-Allow-Origin"); got != "http://127.0.0.1:8080" {
 		t.Errorf("Access-Control-Allow-Origin %q", got)
 	}
-	logs := stderr.String()
-	if !strings.Contains(logs, "req-sign-1") {
+	logs := logBuf.String()
+	if id := res.Header.Get("X-Fc-Request-Id"); id == "" || !strings.Contains(logs, id) {
 		t.Errorf("logs lack the FC request id:\n%s", logs)
 	}
 	for _, secret := range []string{tok, invokeSecret, invokeToken, jwtSecret} {

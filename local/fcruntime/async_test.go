@@ -69,7 +69,7 @@ func TestAsyncGivesUpAfterMaxRetries(t *testing.T) {
 	if b, _ := os.ReadFile(record); string(b) != "0\n1\n2\n" {
 		t.Errorf("retry counts %q", b)
 	}
-	if !out.waitFor("async invocation failed for good") {
+	if !out.WaitFor("async invocation failed for good", 5*time.Second) {
 		t.Errorf("final failure not logged:\n%s", out)
 	}
 }
@@ -110,15 +110,23 @@ func TestSinkDeliver(t *testing.T) {
 
 func TestCloseCancelsAsyncRetries(t *testing.T) {
 	done := make(chan AsyncResult, 1)
+	waiting := make(chan struct{}, 1) // the first attempt failed; the back-off begins
 	rt, _ := newRuntime(t, Config{
-		AsyncDone:    func(r AsyncResult) { done <- r },
-		AsyncBackoff: func(int) time.Duration { return time.Hour },
+		AsyncDone: func(r AsyncResult) { done <- r },
+		AsyncBackoff: func(int) time.Duration {
+			waiting <- struct{}{}
+			return time.Hour
+		},
 	}, testFunction("later"))
 	if _, err := rt.InvokeAsync("later", []byte(`{"action":"error"}`)); err != nil {
 		t.Fatal(err)
 	}
-	time.Sleep(200 * time.Millisecond) // first attempt fails, then waits an hour
-	rt.Close()                         // must not wait that hour
+	select {
+	case <-waiting: // first attempt failed, now it waits an hour
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first attempt did not fail")
+	}
+	rt.Close() // must not wait that hour
 	if r := waitAsync(t, done); !errors.Is(r.Err, ErrClosed) || r.Attempts != 1 {
 		t.Errorf("got %+v", r)
 	}
@@ -154,7 +162,7 @@ func TestAsyncStopsRetryingExpiredEvents(t *testing.T) {
 	if b, _ := os.ReadFile(record); string(b) != "0\n1\n" {
 		t.Errorf("retry counts %q, want 0 1", b)
 	}
-	if !out.waitFor("async event older than its maximum age") {
+	if !out.WaitFor("async event older than its maximum age", 5*time.Second) {
 		t.Errorf("expiry not logged:\n%s", out)
 	}
 

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossupload/ossupload/local/stacktest/base"
 )
 
 // A process killed mid-invocation (as FC kills one out of memory) fails
@@ -26,14 +28,10 @@ func TestKillMidInvocationRetriesAsync(t *testing.T) {
 		t.Fatal(err)
 	}
 	// The function writes the record before it hangs.
-	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if b, _ := os.ReadFile(record); string(b) == "0\n" {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("the first attempt never started")
-		}
-	}
+	base.Eventually(t, 10*time.Second, "the first attempt starting", func() bool {
+		b, _ := os.ReadFile(record)
+		return string(b) == "0\n"
+	})
 	if err := rt.Kill("victim"); err != nil {
 		t.Fatalf("Kill: %v", err)
 	}

@@ -1,7 +1,6 @@
 package fcruntime
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -15,6 +14,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/ossupload/ossupload/local/stacktest/base"
 )
 
 // testBin is testdata/fn built for this machine: a real fc.Start binary.
@@ -39,38 +40,6 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// lockedBuffer collects the runtime's output safely.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
-// waitFor reports whether s appears in the output within a few seconds. A
-// function's stdout reaches the output through a pipe, so a line it printed
-// before answering can arrive after the answer does.
-func (l *lockedBuffer) waitFor(s string) bool {
-	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
-		if strings.Contains(l.String(), s) {
-			return true
-		}
-		if time.Now().After(deadline) {
-			return false
-		}
-	}
-}
-
 const (
 	testRegion  = "cn-hangzhou"
 	testAccount = "1234567890123456"
@@ -83,9 +52,9 @@ func testFunction(name string) Function {
 	}
 }
 
-func newRuntime(t *testing.T, cfg Config, fns ...Function) (*Runtime, *lockedBuffer) {
+func newRuntime(t *testing.T, cfg Config, fns ...Function) (*Runtime, *base.Buffer) {
 	t.Helper()
-	out := &lockedBuffer{}
+	out := &base.Buffer{}
 	cfg.Output = out
 	if cfg.RestartBackoff == nil {
 		cfg.RestartBackoff = func(int) time.Duration { return 20 * time.Millisecond }
@@ -198,7 +167,7 @@ func TestInvokeSuccess(t *testing.T) {
 	}
 	// The SDK's own log lines arrive prefixed with the function name.
 	for _, line := range []string{"[echo] test function starting", "[echo] FC Invoke Start RequestId: " + s.RequestID} {
-		if !out.waitFor(line) {
+		if !out.WaitFor(line, 5*time.Second) {
 			t.Errorf("output lacks %q", line)
 		}
 	}
@@ -273,7 +242,7 @@ func TestCrashRestarts(t *testing.T) {
 	if next.PID == first.PID || alive(first.PID) {
 		t.Errorf("pid %d -> %d after a crash", first.PID, next.PID)
 	}
-	if !out.waitFor("restarting") {
+	if !out.WaitFor("restarting", 5*time.Second) {
 		t.Errorf("no restart logged")
 	}
 }
@@ -369,7 +338,7 @@ func TestCredentialsFailure(t *testing.T) {
 }
 
 func TestCloseLeavesNoProcess(t *testing.T) {
-	rt, _ := newRuntime(t, Config{}, testFunction("a"), testFunction("b"))
+	rt, out := newRuntime(t, Config{}, testFunction("a"), testFunction("b"))
 	pa := mustInvoke(t, rt, "a", `{}`).PID
 	pb := mustInvoke(t, rt, "b", `{}`).PID
 	// An invocation in flight while closing fails with ErrClosed.
@@ -378,7 +347,10 @@ func TestCloseLeavesNoProcess(t *testing.T) {
 		_, err := rt.Invoke(context.Background(), "a", []byte(`{"action":"sleep","sleep":"900ms"}`))
 		errc <- err
 	}()
-	time.Sleep(100 * time.Millisecond)
+	// In flight: the function has printed that it started a second invocation.
+	if !base.Poll(5*time.Second, func() bool { return strings.Count(out.String(), "[a] FC Invoke Start") == 2 }) {
+		t.Fatalf("the second invocation of a did not start:\n%s", out)
+	}
 	rt.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Errorf("in-flight invocation: %v", err)
@@ -425,7 +397,7 @@ func TestRestartFailureFailsQueuedInvocation(t *testing.T) {
 	if err == nil || isFunctionError(err) || !strings.Contains(err.Error(), "role cannot be assumed") {
 		t.Errorf("got %v, want the start failure", err)
 	}
-	if !out.waitFor("cannot start") {
+	if !out.WaitFor("cannot start", 5*time.Second) {
 		t.Errorf("start failure not logged")
 	}
 }
@@ -449,12 +421,8 @@ func TestCloseKillsGrandchildren(t *testing.T) {
 	rt.Close()
 	// The grandchild is not ours to reap: once killed it is a zombie of
 	// the (dead) function process, re-parented to init; wait for it to go.
-	deadline := time.Now().Add(5 * time.Second)
-	for alive(pids.ChildPid) && !isZombie(pids.ChildPid) {
-		if time.Now().After(deadline) {
-			t.Fatalf("grandchild %d survived Close", pids.ChildPid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !base.Poll(5*time.Second, func() bool { return !alive(pids.ChildPid) || isZombie(pids.ChildPid) }) {
+		t.Fatalf("grandchild %d survived Close", pids.ChildPid)
 	}
 	if alive(pids.Pid) {
 		t.Errorf("function process %d survived Close", pids.Pid)

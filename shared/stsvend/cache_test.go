@@ -1,6 +1,8 @@
 package stsvend
 
 import (
+	"testing/synctest"
+
 	"context"
 	"errors"
 	"fmt"
@@ -45,39 +47,42 @@ func TestCacheReusesUntilRefreshMargin(t *testing.T) {
 }
 
 func TestCacheCollapsesConcurrentMisses(t *testing.T) {
-	c := newClock()
-	sts := &fakeSTS{now: c.Now, gate: make(chan struct{})}
-	cache := NewCache(10, c.Now)
-	const n = 200
-	var wg sync.WaitGroup
-	var started atomic.Int64
-	results := make([]Temporary, n)
-	for i := range n {
-		wg.Go(func() {
-			started.Add(1)
-			cr, _, err := cache.Get(context.Background(), "alice", func(ctx context.Context) (Temporary, error) {
-				return sts.AssumeRole(ctx, AssumeRoleInput{SessionName: "alice", Duration: 900 * time.Second})
+	synctest.Test(t, func(t *testing.T) {
+		c := newClock()
+		sts := &fakeSTS{now: c.Now, gate: make(chan struct{})}
+		cache := NewCache(10, c.Now)
+		const n = 200
+		var wg sync.WaitGroup
+		var started atomic.Int64
+		results := make([]Temporary, n)
+		for i := range n {
+			wg.Go(func() {
+				started.Add(1)
+				cr, _, err := cache.Get(context.Background(), "alice", func(ctx context.Context) (Temporary, error) {
+					return sts.AssumeRole(ctx, AssumeRoleInput{SessionName: "alice", Duration: 900 * time.Second})
+				})
+				if err != nil {
+					t.Error(err)
+				}
+				results[i] = cr
 			})
-			if err != nil {
-				t.Error(err)
-			}
-			results[i] = cr
-		})
-	}
-	for started.Load() < n || sts.calls.Load() < 1 {
-		time.Sleep(time.Millisecond)
-	}
-	time.Sleep(10 * time.Millisecond) // let stragglers reach the wait
-	close(sts.gate)
-	wg.Wait()
-	if got := sts.calls.Load(); got != 1 {
-		t.Fatalf("%d AssumeRole calls for %d concurrent misses, want 1", got, n)
-	}
-	for i := range results {
-		if results[i] != results[0] || results[i].AccessKeyID == "" {
-			t.Fatalf("caller %d got different credentials", i)
 		}
-	}
+		// Every caller is blocked: one fetch at the gate, the others waiting for it.
+		synctest.Wait()
+		if started.Load() != n || sts.calls.Load() != 1 {
+			t.Fatalf("%d callers started, %d AssumeRole calls in flight, want %d and 1", started.Load(), sts.calls.Load(), n)
+		}
+		close(sts.gate)
+		wg.Wait()
+		if got := sts.calls.Load(); got != 1 {
+			t.Fatalf("%d AssumeRole calls for %d concurrent misses, want 1", got, n)
+		}
+		for i := range results {
+			if results[i] != results[0] || results[i].AccessKeyID == "" {
+				t.Fatalf("caller %d got different credentials", i)
+			}
+		}
+	})
 }
 
 func TestCacheErrorsAreNotCached(t *testing.T) {
@@ -101,30 +106,34 @@ func TestCacheErrorsAreNotCached(t *testing.T) {
 }
 
 func TestCacheWaiterHonoursItsContext(t *testing.T) {
-	c := newClock()
-	sts := &fakeSTS{now: c.Now, gate: make(chan struct{})}
-	cache := NewCache(10, c.Now)
-	fetch := func(ctx context.Context) (Temporary, error) {
-		return sts.AssumeRole(ctx, AssumeRoleInput{Duration: 900 * time.Second})
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error)
-	go func() { _, _, err := cache.Get(ctx, "u", fetch); done <- err }()
-	for sts.calls.Load() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	cancel()
-	if err := <-done; !errors.Is(err, context.Canceled) {
-		t.Fatalf("cancelled waiter: %v", err)
-	}
-	// The fetch itself was not cancelled: once it finishes, the result is cached.
-	close(sts.gate)
-	for cache.Len() == 0 {
-		time.Sleep(time.Millisecond)
-	}
-	if _, hit, err := cache.Get(context.Background(), "u", fetch); !hit || err != nil || sts.calls.Load() != 1 {
-		t.Fatalf("after the detached fetch: hit=%v err=%v calls=%d", hit, err, sts.calls.Load())
-	}
+	synctest.Test(t, func(t *testing.T) {
+		c := newClock()
+		sts := &fakeSTS{now: c.Now, gate: make(chan struct{})}
+		cache := NewCache(10, c.Now)
+		fetch := func(ctx context.Context) (Temporary, error) {
+			return sts.AssumeRole(ctx, AssumeRoleInput{Duration: 900 * time.Second})
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error)
+		go func() { _, _, err := cache.Get(ctx, "u", fetch); done <- err }()
+		synctest.Wait() // the fetch is at the gate, the caller waits for it
+		if sts.calls.Load() != 1 {
+			t.Fatalf("%d AssumeRole calls, want 1", sts.calls.Load())
+		}
+		cancel()
+		if err := <-done; !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled waiter: %v", err)
+		}
+		// The fetch itself was not cancelled: once it finishes, the result is cached.
+		close(sts.gate)
+		synctest.Wait() // the detached fetch has finished
+		if cache.Len() != 1 {
+			t.Fatalf("%d cached entries after the detached fetch, want 1", cache.Len())
+		}
+		if _, hit, err := cache.Get(context.Background(), "u", fetch); !hit || err != nil || sts.calls.Load() != 1 {
+			t.Fatalf("after the detached fetch: hit=%v err=%v calls=%d", hit, err, sts.calls.Load())
+		}
+	})
 }
 
 func TestCacheBoundedLRU(t *testing.T) {

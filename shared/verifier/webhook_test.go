@@ -143,17 +143,24 @@ func TestNotifierRefusesAPlainSecret(t *testing.T) {
 
 func TestNotifierRetriesAndTimeout(t *testing.T) {
 	var calls atomic.Int32
+	release := make(chan struct{})
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		switch calls.Add(1) {
 		case 1:
 			w.WriteHeader(http.StatusServiceUnavailable)
 		case 2:
-			time.Sleep(300 * time.Millisecond) // longer than the per-attempt timeout
+			// Never answers: longer than any per-attempt timeout. It
+			// ends when the notifier gives up (or the test does).
+			select {
+			case <-r.Context().Done():
+			case <-release:
+			}
 		default:
 			w.WriteHeader(http.StatusOK)
 		}
 	}))
 	defer srv.Close()
+	defer close(release) // before srv.Close, which waits for its handlers
 	var delays []time.Duration
 	n := &verifier.Notifier{URL: srv.URL, Secret: testSecret, Timeout: 100 * time.Millisecond, Attempts: 3, Backoff: 10 * time.Millisecond,
 		Sleep: func(_ context.Context, d time.Duration) error { delays = append(delays, d); return nil }}

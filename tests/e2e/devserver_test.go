@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // preflight sends the CORS preflight a browser on origin sends before a
@@ -103,7 +105,7 @@ func TestCORSOriginsOfADevServer(t *testing.T) {
 // returns its output.
 func runStackExpectingFailure(t *testing.T, dir string, args ...string) string {
 	t.Helper()
-	cmd := stackCommand(dir, args...)
+	cmd := stacktest.StackCommand(t, dir, args...)
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	if err := cmd.Start(); err != nil {
@@ -160,7 +162,7 @@ func TestEnvFileForCurl(t *testing.T) {
 	if code := callJSON(t, "POST", vals[1]+"/", vals[2], nil, &creds); code != http.StatusOK || creds.Dir != "uploads/"+s.User+"/" {
 		t.Fatalf("sts with the sourced values: HTTP %d, dir %q", code, creds.Dir)
 	}
-	s.stop(t)
+	s.Stop(t)
 	if _, err := os.Stat(s.EnvFile); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("the env file outlives the stack (%v): sourcing it would point at nothing", err)
 	}
@@ -170,7 +172,7 @@ func TestEnvFileForCurl(t *testing.T) {
 // NoSuchBucket, and the log must say why and what to do.
 func TestDeletedDataFolderIsExplained(t *testing.T) {
 	s := startStack(t, "")
-	if err := os.RemoveAll(s.data); err != nil {
+	if err := os.RemoveAll(s.Data); err != nil {
 		t.Fatal(err)
 	}
 	res, err := http.Get(s.OSS + "/" + s.Bucket + "/uploads/x")
@@ -182,9 +184,9 @@ func TestDeletedDataFolderIsExplained(t *testing.T) {
 	if res.StatusCode != http.StatusNotFound || !bytes.Contains(body, []byte("<Code>NoSuchBucket</Code>")) {
 		t.Fatalf("OSS after the data folder went: %d %s", res.StatusCode, body)
 	}
-	s.stop(t) // the log is complete once the process has exited
-	logs := s.logs.String()
-	if !strings.Contains(logs, "the data folder "+s.data+" was deleted while the stack runs") || !strings.Contains(logs, "make run") {
+	s.Stop(t) // the log is complete once the process has exited
+	logs := s.Logs.String()
+	if !strings.Contains(logs, "the data folder "+s.Data+" was deleted while the stack runs") || !strings.Contains(logs, "make run") {
 		t.Errorf("the log does not name the deleted folder and what to do:\n%s", logs)
 	}
 }

@@ -29,7 +29,7 @@ func TestHostileAPICalls(t *testing.T) {
 	var dev struct {
 		JWTSecret string `json:"jwtSecret"`
 	}
-	b, err := os.ReadFile(filepath.Join(s.data, "dev.json"))
+	b, err := os.ReadFile(filepath.Join(s.Data, "dev.json"))
 	if err != nil || json.Unmarshal(b, &dev) != nil || dev.JWTSecret == "" {
 		t.Fatalf("dev.json: %v", err)
 	}

@@ -4,33 +4,14 @@ import (
 	"bufio"
 	"encoding/json"
 	"io"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
-)
 
-// requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
-// missing, and returns the node binary.
-func requireNode(t *testing.T) string {
-	t.Helper()
-	missing := ""
-	nodeBin, err := exec.LookPath("node")
-	if err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(repoRoot, "tests", "node_modules", "ali-oss", "package.json")); err != nil {
-		missing = "tests/node_modules/ali-oss is missing (run: npm ci --prefix tests)"
-	}
-	if missing != "" {
-		if os.Getenv("REQUIRE_NODE") == "1" {
-			t.Fatalf("REQUIRE_NODE=1 but %s", missing)
-		}
-		t.Skipf("skipping the ali-oss run: %s (set REQUIRE_NODE=1 to make this a failure)", missing)
-	}
-	return nodeBin
-}
+	"github.com/ossupload/ossupload/local/stacktest"
+)
 
 // TestAliOSSRefreshUnderSTSThrottling: ali-oss in Node, whose
 // refreshSTSToken callback calls the sts function, needs fresh credentials
@@ -40,11 +21,11 @@ func requireNode(t *testing.T) string {
 // refresh succeeds, the upload goes through, and the credentials are still
 // the caller's own: a write under another user's prefix is refused.
 func TestAliOSSRefreshUnderSTSThrottling(t *testing.T) {
-	nodeBin := requireNode(t)
+	nodeBin := stacktest.RequireNode(t)
 	s := startStack(t, "", "STS_CACHE_SIZE=1")
 	user, other := "throttled-user", "other-user"
 	cmd := exec.Command(nodeBin, filepath.Join("tests", "node", "sts_throttling.mjs"), s.Functions["sts"], devToken(t, s, user), devToken(t, s, other))
-	cmd.Dir = repoRoot
+	cmd.Dir = stacktest.RepoRoot(t)
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)
@@ -53,7 +34,7 @@ func TestAliOSSRefreshUnderSTSThrottling(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stderr syncBuffer
+	var stderr stacktest.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 
 	localstack "github.com/ossupload/ossupload/local/stack"
 	"github.com/ossupload/ossupload/shared/verifier"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 const sweepHookSecret = "whsec_c3dlZXAtZTJlLXdlYmhvb2stc2VjcmV0LTAxMjM0NTY3" // Standard Webhooks format
@@ -64,7 +66,7 @@ func (h *hookReceiver) forKey(k string) []verifier.Notification {
 // added to verify's environment, and then each replacement pair applied
 // (each old text must occur exactly once).
 func sYAMLWithWebhook(t *testing.T, replace ...string) string {
-	b, err := os.ReadFile(filepath.Join(repoRoot, "s.yaml"))
+	b, err := os.ReadFile(filepath.Join(stacktest.RepoRoot(t), "s.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -104,32 +106,28 @@ func statusOf(t *testing.T, s *stack, key string) string {
 // pending.
 func waitOverdue(t *testing.T, s *stack, key string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	stacktest.Eventually(t, 30*time.Second, key+" overdue", func() bool {
 		switch st := statusOf(t, s, key); st {
 		case "overdue":
-			return
+			return true
 		case "pending":
-			time.Sleep(100 * time.Millisecond)
+			return false
 		default:
 			t.Fatalf("status of %s is %q before it was overdue", key, st)
+			return false
 		}
-	}
-	t.Fatalf("%s not overdue within 30 s", key)
+	})
 }
 
 // sweepRuns counts the sweep's summary lines in the stack's output.
-func sweepRuns(s *stack) int { return strings.Count(s.logs.String(), `"msg":"verify: sweep run"`) }
+func sweepRuns(s *stack) int { return strings.Count(s.Logs.String(), `"msg":"verify: sweep run"`) }
 
 // waitSweepRuns waits until n more sweeps have run, so that any second
 // judgement or webhook would have happened.
 func waitSweepRuns(t *testing.T, s *stack, n int) {
 	t.Helper()
 	want := sweepRuns(s) + n
-	deadline := time.Now().Add(30 * time.Second)
-	for sweepRuns(s) < want && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
-	}
+	stacktest.Poll(30*time.Second, func() bool { return sweepRuns(s) >= want })
 }
 
 // An upload whose OSS event is lost is pending while younger than
@@ -153,7 +151,7 @@ func TestSweepJudgesUploadWhoseEventWasLost(t *testing.T) {
 	bad := postForm(t, s, "lost-fake.png", "image/png", []byte("#!/bin/sh\necho this is not a picture\n"))
 	waitOverdue(t, s, good)
 	waitOverdue(t, s, bad)
-	if sweepRuns(s) == 0 || !strings.Contains(s.logs.String(), "ServiceUnavailable") {
+	if sweepRuns(s) == 0 || !strings.Contains(s.Logs.String(), "ServiceUnavailable") {
 		t.Fatalf("the sweep did not run against the failing listing")
 	}
 
@@ -173,7 +171,7 @@ func TestSweepJudgesUploadWhoseEventWasLost(t *testing.T) {
 	if n := hook.forKey(bad); len(n) == 1 && (n[0].Verdict != "rejected" || n[0].Reason != "type-mismatch") {
 		t.Errorf("webhook for the rejected upload: %+v", n[0])
 	}
-	logs := s.logs.String()
+	logs := s.Logs.String()
 	for _, want := range []string{"OSS event dropped on purpose", `"msg":"verify: sweep run"`, `"verified":1`, `"rejected":1`} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("stack output lacks %s", want)
@@ -198,13 +196,12 @@ func TestEventThatExhaustsItsRetriesReachesTheFailureDestination(t *testing.T) {
 	key := postForm(t, s, "doomed.png", "image/png", realPNG(t))
 
 	arn := "acs:mns:" + s.Region + ":" + s.AccountID + ":/queues/ossupload-verify-failed/messages"
-	file := localstack.DestinationFile(s.data, arn)
+	file := localstack.DestinationFile(s.Data, arn)
 	var recs []localstack.FailureRecord
-	deadline := time.Now().Add(30 * time.Second)
-	for len(recs) == 0 && time.Now().Before(deadline) {
-		time.Sleep(100 * time.Millisecond)
+	stacktest.Poll(30*time.Second, func() bool {
 		recs = readFailureRecords(t, file)
-	}
+		return len(recs) > 0
+	})
 	if len(recs) != 1 {
 		t.Fatalf("%d records in the failure destination %s, want 1", len(recs), file)
 	}

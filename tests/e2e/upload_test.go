@@ -18,6 +18,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // realPNG encodes a small but real image.
@@ -82,8 +84,7 @@ type signResponse struct {
 // (neither pending nor overdue).
 func waitVerdict(t *testing.T, s *stack, key string) (status, reason string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for time.Now().Before(deadline) {
+	stacktest.Eventually(t, 30*time.Second, "a verdict for "+key, func() bool {
 		var st struct {
 			Status string `json:"status"`
 			Reason string `json:"reason"`
@@ -92,13 +93,10 @@ func waitVerdict(t *testing.T, s *stack, key string) (status, reason string) {
 		if code != http.StatusOK {
 			t.Fatalf("GET /status: HTTP %d", code)
 		}
-		if st.Status != "pending" && st.Status != "overdue" { // a verdict
-			return st.Status, st.Reason
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("no verdict for %s within 30 s", key)
-	return "", ""
+		status, reason = st.Status, st.Reason
+		return st.Status != "pending" && st.Status != "overdue" // a verdict
+	})
+	return status, reason
 }
 
 // postForm asks the sign function for a policy and uploads content with it
@@ -157,23 +155,21 @@ func TestFormUploadIsVerified(t *testing.T) {
 	// The verdict is tagged in place first, then the object moves to
 	// quarantine/; once it has, the same key keeps answering rejected.
 	statusURL := strings.TrimSuffix(s.Functions["sign"], "/") + "/status?key=" + url.QueryEscape(bad)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		var st struct {
-			Status, Reason string
-			Quarantined    bool
-		}
-		code := callJSON(t, "GET", statusURL, s.JWT, nil, &st)
-		if code == http.StatusOK && st.Quarantined {
-			if st.Status != "rejected" || st.Reason != "type-mismatch" {
-				t.Fatalf("quarantined verdict %s (%s), want rejected (type-mismatch)", st.Status, st.Reason)
-			}
-			break
-		}
-		if code != http.StatusOK || time.Now().After(deadline) {
-			t.Fatalf("GET /status of the rejected upload: HTTP %d %+v, want 200 rejected and quarantined", code, st)
-		}
-		time.Sleep(100 * time.Millisecond)
+	var code int
+	var st struct {
+		Status, Reason string
+		Quarantined    bool
+	}
+	quarantined := stacktest.Poll(30*time.Second, func() bool {
+		st.Status, st.Reason, st.Quarantined = "", "", false
+		code = callJSON(t, "GET", statusURL, s.JWT, nil, &st)
+		return code != http.StatusOK || st.Quarantined
+	})
+	if !quarantined || code != http.StatusOK {
+		t.Fatalf("GET /status of the rejected upload: HTTP %d %+v, want 200 rejected and quarantined", code, st)
+	}
+	if st.Status != "rejected" || st.Reason != "type-mismatch" {
+		t.Fatalf("quarantined verdict %s (%s), want rejected (type-mismatch)", st.Status, st.Reason)
 	}
 }
 
@@ -210,7 +206,8 @@ func TestSTSUploadWithGoSDKIsVerified(t *testing.T) {
 	}
 }
 
-// functionProcesses lists the pids running a binary from binDir.
+// functionProcesses lists the pids running a function binary the local
+// stack runs (from stacktest.BinDir).
 func functionProcesses(t *testing.T) []string {
 	t.Helper()
 	entries, err := os.ReadDir("/proc")
@@ -220,7 +217,7 @@ func functionProcesses(t *testing.T) []string {
 	var pids []string
 	for _, e := range entries {
 		exe, err := os.Readlink(filepath.Join("/proc", e.Name(), "exe"))
-		if err == nil && strings.HasPrefix(exe, binDir+string(filepath.Separator)) && !strings.HasSuffix(exe, "localstack") {
+		if err == nil && strings.HasPrefix(exe, stacktest.BinDir(t)+string(filepath.Separator)) {
 			pids = append(pids, fmt.Sprintf("%s(%s)", e.Name(), exe))
 		}
 	}
@@ -246,12 +243,12 @@ func TestCtrlCLeavesNoProcessAndDataSurvives(t *testing.T) {
 	if len(functionProcesses(t)) == 0 {
 		t.Fatal("no function process is running while the stack serves")
 	}
-	s.stop(t)
+	s.Stop(t)
 	if left := functionProcesses(t); len(left) > 0 {
 		t.Fatalf("processes left after Ctrl-C: %v", left)
 	}
 	// Stopping is quiet: an idle function is not told its poll failed.
-	if out := s.logs.String(); strings.Contains(out, "failed to get invoke request") {
+	if out := s.Logs.String(); strings.Contains(out, "failed to get invoke request") {
 		t.Errorf("Ctrl-C made a function log a failed poll:\n%s", out)
 	}
 

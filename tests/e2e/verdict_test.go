@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // stsBucket asks the sts function for the dev user's credentials and returns
@@ -193,11 +195,12 @@ func TestVerdictsThroughTheStack(t *testing.T) {
 		// verify tags the verdict before it copies and deletes, so the
 		// first rejected answer can still be the object in place: poll
 		// until the move is done (or the deadline says it never is).
-		code, st := status(t, s, key)
-		for deadline := time.Now().Add(30 * time.Second); code == http.StatusOK && !st.Quarantined && time.Now().Before(deadline); {
-			time.Sleep(100 * time.Millisecond)
+		var code int
+		var st statusAnswer
+		stacktest.Poll(30*time.Second, func() bool {
 			code, st = status(t, s, key)
-		}
+			return code != http.StatusOK || st.Quarantined
+		})
 		if code != http.StatusOK || st.Status != "rejected" || !st.Quarantined {
 			t.Errorf("HTTP %d %+v, want rejected and quarantined", code, st)
 		}

@@ -15,6 +15,8 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossupload/ossupload/shared/verifier"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // sYAMLShortVerify is s.yaml with the webhook on and verify's timeout cut
@@ -62,28 +64,27 @@ func judged(t *testing.T, b *oss.Bucket, key string, rejected bool) map[string]s
 	if rejected {
 		where = "quarantine/" + key
 	}
-	deadline := time.Now().Add(60 * time.Second)
-	for ; time.Now().Before(deadline); time.Sleep(200 * time.Millisecond) {
+	var tags map[string]string
+	stacktest.Eventually(t, 60*time.Second, key+": a delivered verdict", func() bool {
 		res, err := b.GetObjectTagging(where)
 		if err != nil {
-			continue
+			return false
 		}
-		tags := map[string]string{}
+		tags = map[string]string{}
 		for _, tg := range res.Tags {
 			tags[tg.Key] = tg.Value
 		}
 		if tags[verifier.TagStatus] == "" || tags[verifier.TagNotified] != tags[verifier.TagETag] {
-			continue
+			return false
 		}
 		if rejected {
 			if _, err := b.GetObjectTagging(key); err == nil {
-				continue // copied, not yet deleted
+				return false // copied, not yet deleted
 			}
 		}
-		return tags
-	}
-	t.Fatalf("%s: no delivered verdict within 60 s", key)
-	return nil
+		return true
+	})
+	return tags
 }
 
 // TestVerifyUnderOSSFaults: verify meets OSS 503s on each call it makes
@@ -194,7 +195,7 @@ func TestVerifyUnderOSSFaults(t *testing.T) {
 			t.Errorf("%s: GET /status %s (%s)", c.name, st, reason)
 		}
 	}
-	logs := s.logs.String()
+	logs := s.Logs.String()
 	for _, want := range []string{"Process exited unexpectedly before completing request", "async invocation failed; will retry"} {
 		if !strings.Contains(logs, want) {
 			t.Errorf("stack output lacks %q", want)
@@ -233,13 +234,9 @@ func TestVerifyFaultOutlastsRetries(t *testing.T) {
 	armFault(t, s.OSS, `{"op":"GetObject","key":"uploads/*/*/*/*/*-stuck.png","status":503}`)
 	key := postForm(t, s, "stuck.png", "image/png", []byte("#!/bin/sh\necho this is not a picture\n"))
 
-	deadline := time.Now().Add(30 * time.Second)
-	for !strings.Contains(s.logs.String(), "async invocation failed for good") {
-		if time.Now().After(deadline) {
-			t.Fatal("the event's retries did not run out within 30 s")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	stacktest.Eventually(t, 30*time.Second, "the event's retries running out", func() bool {
+		return strings.Contains(s.Logs.String(), "async invocation failed for good")
+	})
 	// No verdict yet: pending, or overdue once the upload is older than
 	// SWEEP_MIN_AGE_SECONDS (2 s here).
 	if code, st, _, _ := getStatus(t, s, key); code != http.StatusOK || (st != "pending" && st != "overdue") {
@@ -254,17 +251,15 @@ func TestVerifyFaultOutlastsRetries(t *testing.T) {
 	}
 	tags := judged(t, devBucket(t, s), key, true)
 	// A few more sweeps over the judged upload change nothing.
-	runs := strings.Count(s.logs.String(), "verify: sweep run")
-	for deadline := time.Now().Add(30 * time.Second); strings.Count(s.logs.String(), "verify: sweep run") < runs+3; time.Sleep(100 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the sweep stopped running")
-		}
-	}
+	runs := strings.Count(s.Logs.String(), "verify: sweep run")
+	stacktest.Eventually(t, 30*time.Second, "three more sweep runs", func() bool {
+		return strings.Count(s.Logs.String(), "verify: sweep run") >= runs+3
+	})
 	if n := hook.forKey(key); len(n) != 1 || n[0].ETag != tags[verifier.TagETag] || n[0].EventName != "ObjectCreated:Sweep" {
 		t.Errorf("webhooks %+v, want one from the sweep for ETag %s", n, tags[verifier.TagETag])
 	}
 	// The lost event went to the failure destination, as on FC.
-	dests, _ := filepath.Glob(filepath.Join(s.data, "destinations", "*.jsonl"))
+	dests, _ := filepath.Glob(filepath.Join(s.Data, "destinations", "*.jsonl"))
 	var lost []byte
 	for _, d := range dests {
 		b, _ := os.ReadFile(d)

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // TestHostileAliOSSUploads plays the security issue's attacks the way a
@@ -18,8 +20,8 @@ import (
 // change how the object is served. Each must end refused by OSS or
 // rejected by the verify function; the honest control upload is verified.
 func TestHostileAliOSSUploads(t *testing.T) {
-	nodeBin, root := requireNode(t)
-	s := startLocalStack(t, root)
+	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
+	s, _ := stacktest.Start(t)
 
 	run := fmt.Sprintf("hostile-%d", time.Now().UnixNano())
 	got := runNodeCases(t, nodeBin, root, "tests/node/hostile_alioss.mjs", stsAnswer(t, s), run)
@@ -77,8 +79,7 @@ func TestHostileAliOSSUploads(t *testing.T) {
 // verdict, as the demo page does.
 func nodeVerdict(t *testing.T, signURL, jwt, key string) (status, reason string) {
 	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	stacktest.Eventually(t, 30*time.Second, key+": a verdict", func() bool {
 		req, _ := http.NewRequest(http.MethodGet, signURL+"/status?key="+url.QueryEscape(key), nil)
 		req.Header.Set("Authorization", "Bearer "+jwt)
 		res, err := http.DefaultClient.Do(req)
@@ -90,17 +91,14 @@ func nodeVerdict(t *testing.T, signURL, jwt, key string) (status, reason string)
 		res.Body.Close()
 		// A rejection deleted outright answers 404: there is nothing left to serve.
 		if res.StatusCode == http.StatusNotFound {
-			return "rejected", "deleted"
+			status, reason = "rejected", "deleted"
+			return true
 		}
 		if err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("status of %s: HTTP %d %v", key, res.StatusCode, err)
 		}
-		if st.Status != "pending" && st.Status != "overdue" {
-			return st.Status, st.Reason
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no verdict within 30 s", key)
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		status, reason = st.Status, st.Reason
+		return st.Status != "pending" && st.Status != "overdue"
+	})
+	return status, reason
 }

@@ -19,10 +19,8 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/httptest"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -32,8 +30,12 @@ import (
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossupload/ossupload/local/iam"
-	"github.com/ossupload/ossupload/local/oss"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const (
 	bucket     = "examplebucket"
@@ -116,38 +118,6 @@ func expectedCases() []string {
 	return names
 }
 
-// requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
-// missing, and returns the repository root.
-func requireNode(t *testing.T) (nodeBin, root string) {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := ""
-	if nodeBin, err = exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(root, "tests", "node_modules", "ali-oss", "package.json")); err != nil {
-		missing = "tests/node_modules/ali-oss is missing (run: npm install --prefix tests --no-audit --no-fund)"
-	}
-	if missing != "" {
-		if os.Getenv("REQUIRE_NODE") == "1" {
-			t.Fatalf("REQUIRE_NODE=1 but %s", missing)
-		}
-		t.Skipf("skipping the ali-oss conformance run: %s (set REQUIRE_NODE=1 to make this a failure)", missing)
-	}
-	return nodeBin, root
-}
-
-func mustPolicy(t *testing.T, doc string) iam.Policy {
-	t.Helper()
-	p, err := iam.ParsePolicy([]byte(doc))
-	if err != nil {
-		t.Fatalf("policy %s: %v", doc, err)
-	}
-	return p
-}
-
 // stack is the emulator with its identities.
 type stack struct {
 	url                   string
@@ -207,18 +177,18 @@ func newStack(t *testing.T) stack {
 		t.Fatal(err)
 	}
 	roleARN := iam.RoleARN("uploader")
-	if err := ids.AddUser("dev", userAK, userSecret, mustPolicy(t, `{"Version":"1","Statement":[
+	if err := ids.AddUser("dev", userAK, userSecret, stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 		{"Effect":"Allow","Action":"oss:*","Resource":["acs:oss:*:*:`+bucket+`","acs:oss:*:*:`+bucket+`/*"]},
 		{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+roleARN+`"}]}`)); err != nil {
 		t.Fatal(err)
 	}
 	// The role may write anywhere in the bucket; the session policy is what
 	// keeps a session to its user's prefix.
-	if err := ids.AddRole(iam.Role{ARN: roleARN, Trust: []string{iam.UserARN("dev")}, Policies: []iam.Policy{mustPolicy(t, `{"Version":"1","Statement":[
+	if err := ids.AddRole(iam.Role{ARN: roleARN, Trust: []string{iam.UserARN("dev")}, Policies: []iam.Policy{stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 		{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject","oss:AbortMultipartUpload","oss:ListParts"],"Resource":"acs:oss:*:*:`+bucket+`/*"}]}`)}}); err != nil {
 		t.Fatal(err)
 	}
-	session := mustPolicy(t, `{"Version":"1","Statement":[
+	session := stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 		{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject","oss:AbortMultipartUpload","oss:ListParts"],"Resource":"acs:oss:*:*:`+bucket+`/`+prefix+`*"}]}`)
 	caller, err := ids.Lookup(userAK)
 	if err != nil {
@@ -238,25 +208,13 @@ func newStack(t *testing.T) stack {
 		t.Fatal(err)
 	}
 
-	srv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids})
-	if err != nil {
-		t.Fatal(err)
-	}
-	// The CORS rule ali-oss's README asks for (OSS/STS protocol reference §2.9).
-	cors := []oss.CORSRule{{AllowedOrigins: []string{"*"}, AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"},
-		AllowedHeaders: []string{"*"}, ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}
-	if err := srv.CreateBucket(bucket, cors); err != nil {
-		t.Fatal(err)
-	}
 	s.wire = &wire{}
-	ts := httptest.NewServer(s.wire.wrap(srv))
-	t.Cleanup(ts.Close)
-	s.url = ts.URL
+	_, s.url = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: ids, Bucket: bucket, CORS: stacktest.BrowserCORS, Wrap: s.wire.wrap})
 	return s
 }
 
 func TestAliOSSNode(t *testing.T) {
-	nodeBin, root := requireNode(t)
+	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
 	st := newStack(t)
 	in := nodeInput{
 		Endpoint: st.url, Bucket: bucket, Region: "oss-" + region, Prefix: prefix, OutsideKey: outsideKey,

@@ -12,56 +12,19 @@ import (
 	"net/url"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	localstack "github.com/ossupload/ossupload/local/stack"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // tinyPNG is a real 1x1 PNG (signature, IHDR, IDAT, IEND).
 const tinyPNG = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR4nGNg+M/A8B8ABQACAdGkzV8AAAAASUVORK5CYII="
-
-// startLocalStack runs the local stack in this process on free ports, with
-// host builds of the three functions, so the sts answer is the real
-// function's and the upload meets the real verify function. opts adjust the
-// configuration before the start.
-func startLocalStack(t *testing.T, root string, opts ...func(*localstack.Config)) *localstack.Stack {
-	t.Helper()
-	bin := t.TempDir()
-	for _, fn := range []string{"sign", "sts", "verify"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, fn, "main"), "./functions/"+fn)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build %s: %v\n%s", fn, err, out)
-		}
-	}
-	var logs syncBuffer
-	cfg := localstack.Config{
-		OSSAddr: "127.0.0.1:0", STSAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", SignAddr: "127.0.0.1:0", STSFunctionAddr: "127.0.0.1:0",
-		DataDir: t.TempDir(), BinDir: bin, SYAML: filepath.Join(root, "s.yaml"), Template: filepath.Join(root, "template.yaml"),
-		WebRoot: filepath.Join(root, "web"), Getenv: func(string) string { return "" }, Output: &logs,
-	}
-	for _, o := range opts {
-		o(&cfg)
-	}
-	s, err := localstack.Start(context.Background(), cfg)
-	if err != nil {
-		t.Fatalf("local stack: %v\n%s", err, logs.String())
-	}
-	t.Cleanup(func() {
-		s.Close()
-		if t.Failed() {
-			t.Logf("local stack output:\n%s", logs.String())
-		}
-	})
-	return s
-}
 
 // The browser-side pattern of README "Signing the form in the browser":
 // a form-only widget signs a PostObject policy itself with ali-oss's
@@ -69,8 +32,8 @@ func startLocalStack(t *testing.T, root string, opts ...func(*localstack.Config)
 // verified; the session policy still confines it to the caller's prefix;
 // the policy's conditions are enforced; the signature covers the policy.
 func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
-	nodeBin, root := requireNode(t)
-	s := startLocalStack(t, root)
+	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
+	s, _ := stacktest.Start(t)
 
 	run := fmt.Sprintf("v4form-%d", time.Now().UnixNano())
 	got := runNodeCases(t, nodeBin, root, "tests/node/post_policy_v4.mjs", stsAnswer(t, s), run)
@@ -98,8 +61,7 @@ func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
 	// The upload is judged like any other: the sign function's /status.
 	key := got["upload"].Key
 	statusURL := s.Ready.Functions["sign"] + "/status?key=" + url.QueryEscape(key)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
+	stacktest.Eventually(t, 30*time.Second, key+": a verdict", func() bool {
 		req, _ := http.NewRequest(http.MethodGet, statusURL, nil)
 		req.Header.Set("Authorization", "Bearer "+s.Ready.JWT)
 		res, err := http.DefaultClient.Do(req)
@@ -112,17 +74,14 @@ func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
 		if err != nil || res.StatusCode != http.StatusOK {
 			t.Fatalf("status of %s: HTTP %d %v", key, res.StatusCode, err)
 		}
-		if st.Status != "pending" {
-			if st.Status != "verified" {
-				t.Fatalf("%s: %s (%s), want verified", key, st.Status, st.Reason)
-			}
-			break
+		if st.Status == "pending" {
+			return false
 		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: no verdict within 30 s", key)
+		if st.Status != "verified" {
+			t.Fatalf("%s: %s (%s), want verified", key, st.Status, st.Reason)
 		}
-		time.Sleep(200 * time.Millisecond)
-	}
+		return true
+	})
 
 	// The refused forms stored nothing (read with the developer's key).
 	client, err := aoss.New(s.Ready.OSS, s.Ready.AccessKeyID, s.Ready.AccessKeySecret)
@@ -140,25 +99,6 @@ func TestSignPostObjectPolicyV4FromTheSTSAnswer(t *testing.T) {
 			t.Errorf("%s: HEAD %s = %v, want 404", name, got[name].Key, err)
 		}
 	}
-}
-
-// syncBuffer collects the stack's output, written by its goroutines and
-// the function processes' pipes while the test runs.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // stsAnswer calls the stack's sts function as a page does and returns its

@@ -16,6 +16,8 @@ import (
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	localstack "github.com/ossupload/ossupload/local/stack"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // hookDelivery is one line of tests/node/webhook_receiver.mjs.
@@ -37,7 +39,7 @@ type hookDelivery struct {
 // the delivery with its body changed, and the delivery once it is older
 // than the library's 5-minute window.
 func TestWebhookVerifiedByTheNpmStandardWebhooksLibrary(t *testing.T) {
-	nodeBin, root := requireNode(t)
+	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
 	if _, err := os.Stat(filepath.Join(root, "tests", "node_modules", "standardwebhooks", "package.json")); err != nil {
 		if os.Getenv("REQUIRE_NODE") == "1" {
 			t.Fatal("REQUIRE_NODE=1 but tests/node_modules/standardwebhooks is missing (run: npm ci --prefix tests)")
@@ -105,7 +107,7 @@ func TestWebhookVerifiedByTheNpmStandardWebhooksLibrary(t *testing.T) {
 		t.Fatal(err)
 	}
 	env := map[string]string{"WEBHOOK_URL": first.Listening, "WEBHOOK_SECRET": secret}
-	s := startLocalStack(t, root, func(c *localstack.Config) {
+	s, _ := stacktest.Start(t, func(c *localstack.Config) {
 		c.SYAML = syaml
 		c.Getenv = func(k string) string { return env[k] }
 	})

@@ -1,20 +1,15 @@
 package stsfn
 
 import (
-	"bufio"
 	"bytes"
 	"context"
-	"fmt"
-	"io"
 	"net/http"
-	"net/http/httptest"
-	"os"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 // TestBinaryRefusesHugeBodyInSmallMemory: a 31 MiB body (under FC's 32 MB
@@ -23,11 +18,11 @@ import (
 // request_too_large, no AssumeRole is made, and the process's peak resident
 // memory stays under 64 MiB; a normal request then still vends.
 func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
-	bin := buildSTS(t)
+	bin := stacktest.Build(t, "functions/sts", stacktest.Host)
 	s := newStack(t)
 	creds := fcruntime.Credentials{AccessKeyID: s.fnCreds.AccessKeyID, AccessKeySecret: s.fnCreds.AccessKeySecret,
 		SecurityToken: s.fnCreds.SecurityToken}
-	rt, err := fcruntime.New(fcruntime.Config{Output: io.Discard}, fcruntime.Function{
+	rt, _ := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
 		Name: "sts", Binary: bin, Timeout: 10 * time.Second, MemoryMB: 128,
 		Credentials: func(ctx context.Context) (fcruntime.Credentials, error) { return creds, nil },
 		Env: map[string]string{
@@ -36,23 +31,13 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 			"AUTH_JWT_SECRET": jwtSecret, "CORS_ALLOWED_ORIGINS": testOrigin,
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rt.Close()
-	srv := httptest.NewServer(rt.HTTPTrigger("sts"))
-	defer srv.Close()
+	trigger := stacktest.HTTPTrigger(t, rt, "sts")
 	post := func(body []byte, tok string) (int, string) {
-		req, _ := http.NewRequest(http.MethodPost, srv.URL+"/", bytes.NewReader(body))
+		req, _ := http.NewRequest(http.MethodPost, trigger+"/", bytes.NewReader(body))
 		if tok != "" {
 			req.Header.Set("Authorization", "Bearer "+tok)
 		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer resp.Body.Close()
-		b, _ := io.ReadAll(resp.Body)
+		resp, b := stacktest.Do(t, req)
 		return resp.StatusCode, string(b)
 	}
 	huge := bytes.Repeat([]byte("{}"), (31<<20)/2)
@@ -64,7 +49,7 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if n := s.assumeCalls.Load(); n != 0 {
 		t.Errorf("%d AssumeRole calls for refused requests", n)
 	}
-	hwm := peakRSS(t, rt.PID("sts"))
+	hwm := stacktest.PeakRSS(t, rt.PID("sts"))
 	t.Logf("sts process peak RSS after two 31 MiB bodies: %.1f MiB", float64(hwm)/(1<<20))
 	if hwm >= 64<<20 {
 		t.Errorf("peak RSS %d bytes, want under 64 MiB", hwm)
@@ -72,29 +57,4 @@ func TestBinaryRefusesHugeBodyInSmallMemory(t *testing.T) {
 	if status, body := post(nil, jwtFor(t, "erin")); status != http.StatusOK {
 		t.Errorf("normal request afterwards: %d %.300s", status, body)
 	}
-}
-
-// peakRSS reads a process's VmHWM (proc(5), in kB) as bytes.
-func peakRSS(t *testing.T, pid int) int64 {
-	t.Helper()
-	if pid == 0 {
-		t.Fatal("no running process")
-	}
-	f, err := os.Open(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		t.Skipf("no /proc: %v", err)
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if v, ok := strings.CutPrefix(sc.Text(), "VmHWM:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
-			if err != nil {
-				t.Fatal(err)
-			}
-			return kb << 10
-		}
-	}
-	t.Fatal("no VmHWM")
-	return 0
 }

@@ -13,32 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ossupload/ossupload/local/stacktest"
 )
 
 const nodeScript = "tests/node/sts_multipart.mjs"
-
-// requireNode skips (or, with REQUIRE_NODE=1, fails) when Node or ali-oss is
-// missing, and returns the node binary and the repository root.
-func requireNode(t *testing.T) (nodeBin, root string) {
-	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	missing := ""
-	if nodeBin, err = exec.LookPath("node"); err != nil {
-		missing = "node is not on PATH"
-	} else if _, err := os.Stat(filepath.Join(root, "tests", "node_modules", "ali-oss", "package.json")); err != nil {
-		missing = "tests/node_modules/ali-oss is missing (run: npm install --prefix tests --no-audit --no-fund)"
-	}
-	if missing != "" {
-		if os.Getenv("REQUIRE_NODE") == "1" {
-			t.Fatalf("REQUIRE_NODE=1 but %s", missing)
-		}
-		t.Skipf("skipping the ali-oss run: %s (set REQUIRE_NODE=1 to make this a failure)", missing)
-	}
-	return nodeBin, root
-}
 
 type nodeResult struct {
 	Name         string `json:"name"`
@@ -54,7 +33,7 @@ type nodeResult struct {
 // function's response, completes a multipartUpload of ~1.5 MB while its
 // refreshSTSToken callback calls the function.
 func TestAliOSSMultipartWithRefresh(t *testing.T) {
-	nodeBin, root := requireNode(t)
+	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
 	s := newStack(t)
 	data := make([]byte, 1536*1024+321)
 	if _, err := rand.Read(data); err != nil {

@@ -21,6 +21,7 @@ import (
 
 	"github.com/ossupload/ossupload/local/iam"
 	"github.com/ossupload/ossupload/local/oss"
+	"github.com/ossupload/ossupload/local/stacktest"
 	"github.com/ossupload/ossupload/local/sts"
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/credentials"
@@ -40,15 +41,6 @@ var (
 	fnRoleARN       = iam.RoleARN("sts-function")
 	uploaderRoleARN = iam.RoleARN("uploader")
 )
-
-func mustPolicy(t testing.TB, doc string) iam.Policy {
-	t.Helper()
-	p, err := iam.ParsePolicy([]byte(doc))
-	if err != nil {
-		t.Fatalf("policy %s: %v", doc, err)
-	}
-	return p
-}
 
 // stack is the emulators plus the sts function's handler, all on loopback.
 type stack struct {
@@ -79,12 +71,12 @@ func newStack(t testing.TB) *stack {
 	}
 	s := &stack{ids: ids}
 	for _, err := range []error{
-		ids.AddUser("dev", devAK, devSecret, mustPolicy(t, `{"Version":"1","Statement":[
+		ids.AddUser("dev", devAK, devSecret, stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":"oss:*","Resource":["acs:oss:*:*:`+bucket+`","acs:oss:*:*:`+bucket+`/*"]},
 			{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+fnRoleARN+`"}]}`)),
-		ids.AddRole(iam.Role{ARN: fnRoleARN, Trust: []string{iam.UserARN("dev")}, Policies: []iam.Policy{mustPolicy(t,
+		ids.AddRole(iam.Role{ARN: fnRoleARN, Trust: []string{iam.UserARN("dev")}, Policies: []iam.Policy{stacktest.MustPolicy(t,
 			`{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"`+uploaderRoleARN+`"}]}`)}}),
-		ids.AddRole(iam.Role{ARN: uploaderRoleARN, Trust: []string{fnRoleARN}, Policies: []iam.Policy{mustPolicy(t, `{"Version":"1","Statement":[
+		ids.AddRole(iam.Role{ARN: uploaderRoleARN, Trust: []string{fnRoleARN}, Policies: []iam.Policy{stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":["oss:PutObject","oss:GetObject","oss:DeleteObject","oss:AbortMultipartUpload","oss:ListParts"],"Resource":"acs:oss:*:*:`+bucket+`/uploads/*"},
 			{"Effect":"Allow","Action":"oss:ListObjects","Resource":"acs:oss:*:*:`+bucket+`"}]}`)}}),
 	} {
@@ -107,15 +99,8 @@ func newStack(t testing.TB) *stack {
 
 	s.verifyEvents = make(chan []byte, 256)
 	events := verifyTrigger(t, s.verifyEvents)
-	ossSrv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: ids, Events: events})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ossSrv.CreateBucket(bucket, []oss.CORSRule{{AllowedOrigins: []string{"*"},
-		AllowedMethods: []string{"GET", "PUT", "POST", "DELETE", "HEAD"}, AllowedHeaders: []string{"*"},
-		ExposeHeaders: []string{"ETag", "x-oss-request-id"}, MaxAgeSeconds: 600}}); err != nil {
-		t.Fatal(err)
-	}
+	var ossSrv *oss.Server
+	ossSrv, s.ossURL = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: ids, Events: events, Bucket: bucket, CORS: stacktest.BrowserCORS})
 	// The bucket as template.yaml creates it.
 	if err := ossSrv.SetBlockPublicAccess(bucket, true); err != nil {
 		t.Fatal(err)
@@ -131,9 +116,6 @@ func newStack(t testing.TB) *stack {
 	if err := ossSrv.SetOverwriteConfig(bucket, rules); err != nil {
 		t.Fatal(err)
 	}
-	ossHTTP := httptest.NewServer(ossSrv)
-	t.Cleanup(ossHTTP.Close)
-	s.ossURL = ossHTTP.URL
 
 	s.handler = s.newHandler(t, nil)
 	fn := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

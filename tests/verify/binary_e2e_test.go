@@ -5,45 +5,26 @@ import (
 	"context"
 	"errors"
 	"os/exec"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	aoss "github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossupload/ossupload/local/fcruntime"
+	"github.com/ossupload/ossupload/local/stacktest"
 )
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // TestVerifyBinaryThroughFCRuntime builds functions/verify for this machine
 // and runs it behind the local FC runtime API (as fc.Start speaks it), with
 // the verify role's STS credentials handed over per invocation; the
 // emulator's events are the invocation payloads.
 func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
-	bin := buildVerify(t)
+	bin := stacktest.Build(t, "functions/verify", stacktest.Host)
 	s := newStack(t)
 	role := s.sts(t, fcAK, "verify", "verify-fn", "")
-	var output lockedBuffer
-	rt, err := fcruntime.New(fcruntime.Config{Output: &output}, fcruntime.Function{
+	rt, output := stacktest.Function(t, fcruntime.Config{}, fcruntime.Function{
 		Name:   "verify",
 		Binary: bin,
 		Env: map[string]string{
@@ -58,10 +39,6 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 			return fcruntime.Credentials{AccessKeyID: role.AccessKeyID, AccessKeySecret: role.AccessKeySecret, SecurityToken: role.SecurityToken}, nil
 		},
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { rt.Close() })
 
 	invoke := func(p []byte) error {
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -114,7 +91,7 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 	evs := s.drain()
 	before := len(s.hook.requestIDs())
 	s.hook.setRefuse(true)
-	err = invoke(evs[0])
+	err := invoke(evs[0])
 	var ie *fcruntime.InvocationError
 	if err == nil || !errors.As(err, &ie) {
 		t.Errorf("invocation with the webhook refusing: err = %v, want an InvocationError", err)
@@ -144,21 +121,11 @@ func TestVerifyBinaryThroughFCRuntime(t *testing.T) {
 	}
 }
 
-func buildVerify(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "main")
-	build := exec.Command("go", "build", "-o", bin, "github.com/ossupload/ossupload/functions/verify")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build functions/verify: %v\n%s", err, out)
-	}
-	return bin
-}
-
 // TestVerifyBinaryRefusesBadConfig: an invalid configuration stops the
 // function before fc.Start with one log line naming every problem, and no
 // secret value.
 func TestVerifyBinaryRefusesBadConfig(t *testing.T) {
-	bin := buildVerify(t)
+	bin := stacktest.Build(t, "functions/verify", stacktest.Host)
 	cmd := exec.Command(bin)
 	cmd.Env = []string{"OSS_REGION=cn-hangzhou", "QUARANTINE_PREFIX=uploads/q/", "REJECT_ACTION=shred",
 		"WEBHOOK_URL=https://app.example/hook", "WEBHOOK_SECRET=tooshort-SECRET", "FC_RUNTIME_API=127.0.0.1:1"}

@@ -27,9 +27,13 @@ import (
 
 	"github.com/ossupload/ossupload/local/iam"
 	"github.com/ossupload/ossupload/local/oss"
+	"github.com/ossupload/ossupload/local/stacktest"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
+
+// TestMain removes the binaries the tests built.
+func TestMain(m *testing.M) { stacktest.Main(m) }
 
 const (
 	bucket     = "ossupload-dev"
@@ -61,15 +65,6 @@ func (p publisher) Publish(e oss.Event) {
 	}
 }
 
-func mustPolicy(t testing.TB, doc string) iam.Policy {
-	t.Helper()
-	p, err := iam.ParsePolicy([]byte(doc))
-	if err != nil {
-		t.Fatalf("policy %s: %v", doc, err)
-	}
-	return p
-}
-
 // newStack starts the OSS emulator on loopback with: root; user "dev" who may
 // assume "uploader" (PutObject under uploads/); user "fc" (standing in for
 // the FC service) who may assume "verify", whose policies are the verify
@@ -83,24 +78,17 @@ func newStack(t *testing.T) *stack {
 	if s.ids, err = iam.NewStore("", time.Now); err != nil {
 		t.Fatal(err)
 	}
-	assume := mustPolicy(t, `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
+	assume := stacktest.MustPolicy(t, `{"Version":"1","Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Resource":"*"}]}`)
 	must(t, s.ids.AddRoot(rootAK, rootSecret))
 	must(t, s.ids.AddUser("dev", devAK, devSecret, assume))
 	must(t, s.ids.AddUser("fc", fcAK, fcSecret, assume))
 	must(t, s.ids.AddRole(iam.Role{ARN: iam.RoleARN("uploader"), Trust: []string{iam.UserARN("dev")},
-		Policies: []iam.Policy{mustPolicy(t, `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:InitiateMultipartUpload","oss:UploadPart","oss:CompleteMultipartUpload","oss:AbortMultipartUpload"],"Resource":"acs:oss:*:*:`+bucket+`/uploads/*"}]}`)}}))
+		Policies: []iam.Policy{stacktest.MustPolicy(t, `{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject","oss:InitiateMultipartUpload","oss:UploadPart","oss:CompleteMultipartUpload","oss:AbortMultipartUpload"],"Resource":"acs:oss:*:*:`+bucket+`/uploads/*"}]}`)}}))
 	must(t, s.ids.AddRole(iam.Role{ARN: iam.RoleARN("verify"), Trust: []string{iam.UserARN("fc")},
-		Policies: []iam.Policy{mustPolicy(t, `{"Version":"1","Statement":[
+		Policies: []iam.Policy{stacktest.MustPolicy(t, `{"Version":"1","Statement":[
 			{"Effect":"Allow","Action":["oss:GetObject","oss:GetObjectTagging","oss:PutObjectTagging","oss:DeleteObject"],"Resource":"acs:oss:*:`+iam.AccountID+`:`+bucket+`/uploads/*"},
 			{"Effect":"Allow","Action":["oss:GetObject","oss:PutObject","oss:PutObjectTagging","oss:GetObjectTagging"],"Resource":"acs:oss:*:`+iam.AccountID+`:`+bucket+`/quarantine/*"}]}`)}}))
-	srv, err := oss.New(oss.Config{Region: region, DataDir: t.TempDir(), IAM: s.ids, Events: publisher(s.events)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	must(t, srv.CreateBucket(bucket, nil))
-	ts := httptest.NewServer(s.countGets(srv))
-	t.Cleanup(ts.Close)
-	s.url = ts.URL
+	_, s.url = stacktest.OSS(t, stacktest.Emulator{Region: region, IAM: s.ids, Events: publisher(s.events), Bucket: bucket, Wrap: s.countGets})
 	s.hook = newReceiver(t)
 	return s
 }
@@ -141,7 +129,7 @@ func (s *stack) sts(t testing.TB, userAK, role, session string, policy string) c
 	must(t, err)
 	var sp *iam.Policy
 	if policy != "" {
-		p := mustPolicy(t, policy)
+		p := stacktest.MustPolicy(t, policy)
 		sp = &p
 	}
 	p, err := s.ids.AssumeRole(caller, iam.RoleARN(role), session, sp, 0)
