@@ -117,7 +117,7 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 		claims = append(claims, struct{ what, t string }{"download name's", t})
 	}
 	for _, c := range claims {
-		if c.t != "" && !claimAllowed(r, c.t) {
+		if c.t != "" && !r.Allows(c.t) {
 			return reject(ReasonTypeNotAllowed, owner, c.what+" type "+c.t+" is not allowed"), false
 		}
 	}
@@ -250,7 +250,7 @@ func headerProblem(info ObjectInfo) string {
 // contentCheck applies the type rules to the sniffed type: type-mismatch
 // (sniffed type disagrees with the stored type, the declared type or the
 // key's extension) before type-not-allowed (sniffed type, see
-// familyAllowed, not in the allow-list), because a lie about the type is
+// uploadrules.Rules.Allows, not in the allow-list), because a lie about the type is
 // the more specific finding.
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
@@ -272,7 +272,7 @@ func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed stri
 	if claimed == "" {
 		claimed = ext
 	}
-	if !familyAllowed(r, sniffed) && !narrowsTo(sniffed, claimed, r) {
+	if !r.Allows(sniffed) && !narrowsTo(sniffed, claimed, r) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
 		return v
 	}
@@ -337,63 +337,6 @@ func scanVerdict(v Verdict, found string, err error) Verdict {
 	return v
 }
 
-// typeAllowed applies the allow-list to a normalised type, also under the
-// client's alias spelling the list may use (image/jpg).
-func typeAllowed(r uploadrules.Rules, t string) bool {
-	if t == "" {
-		return false
-	}
-	if r.TypeAllowed(t) {
-		return true
-	}
-	for alias, canon := range typeAliases {
-		if canon == t && r.TypeAllowed(alias) {
-			return true
-		}
-	}
-	return false
-}
-
-// allowedByName reports whether the allow-list names t itself (no
-// wildcard).
-func allowedByName(r uploadrules.Rules, t string) bool {
-	for _, p := range r.AllowedTypes {
-		if n := NormalizeType(p); n != "" && n == t {
-			return true
-		}
-	}
-	return false
-}
-
-// claimAllowed applies the allow-list to a type claimed by the stored
-// Content-Type, the declared type or the extension, as familyAllowed does
-// to the sniffed type: active content must be named.
-func claimAllowed(r uploadrules.Rules, t string) bool { return familyAllowed(r, t) }
-
-// familyAllowed applies the allow-list to a sniffed type. A type that is
-// a more specific kind of an allowed family is allowed too (a text file
-// that happens to parse as CSV when text/plain is allowed; a docx when
-// application/zip is allowed), unless it is active content, which must be
-// allowed by name.
-func familyAllowed(r uploadrules.Rules, t string) bool {
-	if uploadrules.IsActive(t) {
-		return allowedByName(r, t)
-	}
-	if typeAllowed(r, t) {
-		return true
-	}
-	m := mimetype.Lookup(t)
-	if m == nil {
-		return false
-	}
-	for p := m.Parent(); p != nil && p.String() != octetStream; p = p.Parent() {
-		if typeAllowed(r, NormalizeType(p.String())) {
-			return true
-		}
-	}
-	return false
-}
-
 // narrowsTo reports whether the sniffer saw only a container or family
 // (application/zip, text/plain) that the claimed type is a specific,
 // allowed, non-active kind of: the first 3 KiB of a docx can look like any
@@ -406,5 +349,5 @@ func narrowsTo(sniffed, claimed string, r uploadrules.Rules) bool {
 	if c == nil || s == nil || !descends(c, s) {
 		return false
 	}
-	return typeAllowed(r, claimed)
+	return r.TypeAllowed(claimed)
 }
