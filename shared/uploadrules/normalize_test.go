@@ -32,3 +32,40 @@ func TestNormalizeType(t *testing.T) {
 		}
 	}
 }
+
+// TestAllowsIsLiteral: a type an object will be is admitted by the
+// allow-list itself (aliases, wildcards), never as a more specific kind
+// of a listed type, and active content only by name; CheckDeclared (sign)
+// decides the same.
+func TestAllowsIsLiteral(t *testing.T) {
+	const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	for _, tc := range []struct {
+		list []string
+		typ  string
+		want bool
+	}{
+		{[]string{"text/plain"}, "text/csv", false},
+		{[]string{"text/plain"}, "application/json", false},
+		{[]string{"application/zip"}, docx, false},
+		{[]string{"application/zip"}, "application/java-archive", false},
+		{[]string{"application/zip"}, "application/vnd.android.package-archive", false},
+		{[]string{"text/plain"}, "text/html", false},
+		{[]string{"text/*"}, "text/html", false},
+		{[]string{"*/*"}, "image/svg+xml", false},
+		{[]string{"image/svg+xml"}, "image/svg+xml", true},
+		{[]string{"text/*"}, "text/csv", true},
+		{[]string{"*/*"}, docx, true},
+		{[]string{"image/jpeg"}, "image/jpg", true},
+		{[]string{"image/jpg"}, "image/jpeg", true},
+		{[]string{"application/zip"}, "application/zip", true},
+		{[]string{"text/plain"}, "text/plain", true},
+	} {
+		r := Rules{AllowedTypes: tc.list}
+		if got := r.Allows(tc.typ); got != tc.want {
+			t.Errorf("allow-list %q: Allows(%q) = %v, want %v", tc.list, tc.typ, got, tc.want)
+		}
+		if got := r.CheckDeclared(0, tc.typ) == nil; got != tc.want {
+			t.Errorf("allow-list %q: CheckDeclared(%q) accepts %v, want %v", tc.list, tc.typ, got, tc.want)
+		}
+	}
+}

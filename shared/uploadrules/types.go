@@ -87,14 +87,19 @@ func ConcreteMediaType(ct string) (string, bool) {
 	return mt, true
 }
 
-// Allows is the one decision on whether an object may have the type t
-// (declared to sign, stored, declared in metadata, implied by a name, or
-// sniffed by verify): t is normalised (NormalizeType); active content must
-// be named by the allow-list (AllowedByName), never reached through a
-// wildcard or a family; any other type is allowed when the allow-list
-// admits it (TypeAllowed) or a family it is a more specific kind of (a
-// text file that parses as CSV when text/plain is allowed; a docx when
-// application/zip is allowed).
+// Allows is the one decision on whether an object may BE of type t: the
+// type declared to sign (CheckDeclared), and verify's stored Content-Type,
+// declared-type metadata and the type a key's extension or download name
+// implies. t is normalised (NormalizeType); active content must be named
+// by the allow-list (AllowedByName), never reached through a wildcard;
+// any other type must be admitted by the allow-list itself (TypeAllowed:
+// the same type under any alias spelling, a "type/*" wildcard, "*/*").
+// A more specific kind of a listed type is NOT admitted: the allow-list
+// is the operator's control, so text/plain does not admit text/csv or
+// application/json, and application/zip does not admit a docx, a jar or
+// an apk. Only what the content looks like (verify's sniffed type) may be
+// a more specific kind of the type the object claims; that is verify's
+// rule, not this one.
 func (r Rules) Allows(t string) bool {
 	t = NormalizeType(t)
 	if t == "" {
@@ -103,26 +108,14 @@ func (r Rules) Allows(t string) bool {
 	if IsActive(t) {
 		return r.AllowedByName(t)
 	}
-	if r.TypeAllowed(t) {
-		return true
-	}
-	m := mimetype.Lookup(t)
-	if m == nil {
-		return false
-	}
-	for p := m.Parent(); p != nil && p.String() != OctetStream; p = p.Parent() {
-		if r.TypeAllowed(p.String()) {
-			return true
-		}
-	}
-	return false
+	return r.TypeAllowed(t)
 }
 
 // TypeAllowed reports whether contentType, normalised, matches one of
 // AllowedTypes: an entry naming the same type (compared normalised, so
 // "image/jpg" in the list admits image/jpeg and the reverse), a "type/*"
 // wildcard (matched against the normalised type or an alias spelling of
-// it), or "*/*". Active content and families are Allows' business.
+// it), or "*/*". Active content is Allows' business.
 func (r Rules) TypeAllowed(contentType string) bool {
 	t := NormalizeType(contentType)
 	if t == "" {

@@ -40,8 +40,10 @@ func verifyAccepts(r uploadrules.Rules, ct, pinned string) (Verdict, bool) {
 // knew (image/jpg, image/pjpeg, text/x-csv), names the sniffer
 // canonicalises (application/x-pdf, application/xml -> text/xml,
 // application/rtf -> text/rtf), families (text/csv under text/plain, a
-// docx under application/zip), active content under wildcards, letter
-// case and parameters.
+// docx, jar or apk under application/zip: both refuse them), active
+// content under wildcards, letter case and parameters. Both sides moving
+// together keeps this green; TestSignAndVerifyStrictTypes pins what they
+// must decide.
 func TestSignAndVerifyAgreeOnTypes(t *testing.T) {
 	lists := [][]string{
 		{"image/jpeg"}, {"image/jpg"}, {"image/*"}, {"IMAGE/PNG", " text/csv "}, {"text/plain"},
@@ -61,6 +63,7 @@ func TestSignAndVerifyAgreeOnTypes(t *testing.T) {
 		"application/vnd.openxmlformats-officedocument.wordprocessingml.document",
 		"video/mp4", "video/x-m4v", "audio/mp4", "audio/x-m4a",
 		"application/x-msdownload", "application/vnd.microsoft.portable-executable",
+		"application/java-archive", "application/jar", "application/vnd.android.package-archive",
 		"application/octet-stream", "application/x-ossupload", "x-custom/thing",
 	}
 	for _, list := range lists {
@@ -74,6 +77,69 @@ func TestSignAndVerifyAgreeOnTypes(t *testing.T) {
 			if signOK != verifyOK {
 				t.Errorf("allow-list %q, type %q: sign accepts %v, verify accepts %v (%s: %s)", list, ct, signOK, verifyOK, v.Reason, v.Detail)
 			}
+		}
+	}
+}
+
+// TestSignAndVerifyStrictTypes: agreement alone cannot see a rule that
+// both sides loosen together, so these rows pin what sign and verify must
+// both decide on a declared type (verify from HEAD, then from the
+// content too). A type the object will be is admitted only by the
+// allow-list itself (aliases and wildcards count, a family does not);
+// only the sniffed type may be a more specific kind of the declared one.
+func TestSignAndVerifyStrictTypes(t *testing.T) {
+	const docx = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+	rows := []struct {
+		list     []string
+		declared string
+		content  []byte // nil: HEAD alone (sign and precheck)
+		want     bool
+	}{
+		{[]string{"text/plain"}, "application/json", nil, false},
+		{[]string{"text/plain"}, "text/csv", nil, false},
+		{[]string{"text/plain"}, "text/x-csv", nil, false},
+		{[]string{"text/plain"}, "text/plain", nil, true},
+		{[]string{"application/zip"}, docx, nil, false},
+		{[]string{"application/zip"}, "application/java-archive", nil, false},
+		{[]string{"application/zip"}, "application/vnd.android.package-archive", nil, false},
+		{[]string{"application/zip"}, "application/zip", nil, true},
+		{[]string{"application/zip"}, "application/x-zip-compressed", nil, true},
+		{[]string{"image/jpeg"}, "image/jpg", nil, true},
+		{[]string{"image/jpg"}, "image/jpeg", nil, true},
+		{[]string{"image/jpeg"}, "image/png", nil, false},
+		{[]string{docx}, docx, nil, true},
+		{[]string{"text/*"}, "text/csv", nil, true},
+		// An honest text/plain upload whose bytes look like CSV or JSON.
+		{[]string{"text/plain"}, "text/plain", csvBody, true},
+		{[]string{"text/plain"}, "text/plain", []byte(`{"a":[1,2,3]}`), true},
+		// The same bytes declared as what they look like.
+		{[]string{"text/plain"}, "text/csv", csvBody, false},
+		{[]string{"image/jpeg"}, "image/jpg", jpegHead, true},
+		// Active content never passes through a family.
+		{[]string{"text/plain"}, "text/plain", htmlBody, false},
+	}
+	if got := Sniff(csvBody); got != "text/csv" {
+		t.Fatalf("csvBody sniffs as %q, the rows below need text/csv", got)
+	}
+	for _, row := range rows {
+		r := uploadrules.Rules{Prefix: "uploads/", MaxBytes: 1 << 20, AllowedTypes: row.list}
+		pinned, signOK := signAccepts(r, row.declared)
+		if row.content == nil && signOK != row.want {
+			t.Errorf("allow-list %q, declared %q: sign accepts %v, want %v", row.list, row.declared, signOK, row.want)
+		}
+		info := ObjectInfo{
+			Size: int64(len(row.content)), ContentType: row.declared, ObjectType: "Normal", StorageClass: "Standard",
+			Meta: map[string]string{"owner": "u1", "declared-type": pinned},
+		}
+		var v Verdict
+		if row.content == nil {
+			info.Size = 10
+			v, _ = precheck(r, "uploads/u1/2026/file.bin", info)
+		} else {
+			v = Check(r, "uploads/u1/2026/file.bin", info, row.content)
+		}
+		if v.Rejected() == row.want {
+			t.Errorf("allow-list %q, declared %q, content %.12q: verify %s %s (%s), want accepted %v", row.list, row.declared, row.content, v.Status, v.Reason, v.Detail, row.want)
 		}
 	}
 }

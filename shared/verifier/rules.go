@@ -250,8 +250,9 @@ func headerProblem(info ObjectInfo) string {
 // contentCheck applies the type rules to the sniffed type: type-mismatch
 // (sniffed type disagrees with the stored type, the declared type or the
 // key's extension) before type-not-allowed (sniffed type, see
-// uploadrules.Rules.Allows, not in the allow-list), because a lie about the type is
-// the more specific finding.
+// sniffAllowed and narrowsTo, not in the allow-list), because a lie about
+// the type is the more specific finding. The claimed types themselves were
+// judged strictly by precheck (uploadrules.Rules.Allows).
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
 	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
@@ -272,7 +273,7 @@ func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed stri
 	if claimed == "" {
 		claimed = ext
 	}
-	if !r.Allows(sniffed) && !narrowsTo(sniffed, claimed, r) {
+	if !sniffAllowed(r, sniffed) && !narrowsTo(sniffed, claimed, r) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
 		return v
 	}
@@ -335,6 +336,40 @@ func scanVerdict(v Verdict, found string, err error) Verdict {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonActiveContent, "text holds markup "+strconv.Quote(found)
 	}
 	return v
+}
+
+// sniffAllowed applies the allow-list to the sniffed type: what the
+// content looks like, not a type the object is stored, declared or named
+// as (those precheck judges strictly with uploadrules.Rules.Allows). The
+// sniffed type may be a more specific kind of an allowed type: a text
+// file that happens to parse as CSV or JSON when text/plain is allowed,
+// a docx or jar when application/zip is allowed. Where the object makes a
+// claim, consistent has already tied the sniffed type to it (equal, a
+// more specific kind, or the family the sniffer could see), and every
+// claim is allowed literally, so a family admits only content that
+// agrees with an allowed claim. With no claim at all (no stored or
+// declared type, no extension that names one) the object is served as
+// unknown binary and downloaded; the family rule there is the one verify
+// always had. Active content is never admitted through a
+// family: it must be allowed by name (Allows; a kind of active content is
+// active itself, see uploadrules.IsActive).
+func sniffAllowed(r uploadrules.Rules, sniffed string) bool {
+	if r.Allows(sniffed) {
+		return true
+	}
+	if sniffed == "" || uploadrules.IsActive(sniffed) {
+		return false
+	}
+	m := mimetype.Lookup(sniffed)
+	if m == nil {
+		return false
+	}
+	for p := m.Parent(); p != nil && p.String() != octetStream; p = p.Parent() {
+		if r.Allows(p.String()) {
+			return true
+		}
+	}
+	return false
 }
 
 // narrowsTo reports whether the sniffer saw only a container or family
