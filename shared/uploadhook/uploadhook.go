@@ -11,16 +11,13 @@
 package uploadhook
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"time"
 	"unicode"
@@ -113,34 +110,14 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.URL, bytes.NewReader(body))
+	status, answer, err := stdwebhook.Post(ctx, c.Client, timeout, stdwebhook.Message{
+		URL: c.URL, UserAgent: "ossupload-hook", Key: key, ID: id, Timestamp: c.Now().Unix(), Body: body,
+	}, MaxAnswerBytes)
 	if err != nil {
 		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ossupload-hook")
-	stdwebhook.SetHeaders(req.Header, key, id, c.Now().Unix(), body)
-	client := c.Client
-	if client == nil {
-		client = http.DefaultClient
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL may carry a token: keep it out of errors and logs
-		}
-		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	answer, err := io.ReadAll(io.LimitReader(resp.Body, MaxAnswerBytes+1))
-	if err != nil {
-		return Decision{}, fmt.Errorf("%w: reading the answer: %v", ErrUnavailable, err)
-	}
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return Decision{}, fmt.Errorf("%w: the hook answered %d", ErrUnavailable, resp.StatusCode)
+	if status < 200 || status > 299 {
+		return Decision{}, fmt.Errorf("%w: the hook answered %d", ErrUnavailable, status)
 	}
 	if len(answer) > MaxAnswerBytes {
 		return Decision{}, fmt.Errorf("%w: answer larger than %d bytes", ErrUnavailable, MaxAnswerBytes)

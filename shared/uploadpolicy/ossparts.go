@@ -2,11 +2,12 @@ package uploadpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
+
+	"github.com/ossupload/ossupload/shared/ossclient"
 )
 
 // OSSPartLister lists the parts of a multipart upload with the official
@@ -32,9 +33,7 @@ func (l OSSPartLister) ListParts(ctx context.Context, key, uploadID string) ([]U
 	for page := 0; page <= MaxParts/1000; page++ {
 		res, err := bucket.ListUploadedParts(imur, oss.MaxParts(1000), oss.PartNumberMarker(marker), oss.WithContext(ctx))
 		if err != nil {
-			var se oss.ServiceError
-			var sp *oss.ServiceError
-			if errors.As(err, &se) && se.Code == "NoSuchUpload" || errors.As(err, &sp) && sp.Code == "NoSuchUpload" {
+			if se, ok := ossclient.ServiceError(err); ok && se.Code == "NoSuchUpload" {
 				return nil, ErrNoSuchUpload
 			}
 			return nil, fmt.Errorf("list parts of %q: %w", key, err)

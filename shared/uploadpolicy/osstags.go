@@ -2,14 +2,12 @@ package uploadpolicy
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"net/url"
-	"strings"
 
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
+	"github.com/ossupload/ossupload/shared/ossclient"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -83,48 +81,16 @@ func (t OSSTagReader) bucket(ctx context.Context) (*oss.Bucket, error) {
 }
 
 // ossBucket is the official SDK's handle on the bucket, signing V4 with
-// the credentials of the request: the one client construction that
-// /status (OSSTagReader) and presign (OSSPartLister) share.
+// the credentials of the request: what /status (OSSTagReader) and presign
+// (OSSPartLister) use, built by ossclient as verify's is.
 func ossBucket(ctx context.Context, src CredentialSource, endpoint, region, name string, hc *http.Client) (*oss.Bucket, error) {
 	creds, err := src.Resolve(ctx)
 	if err != nil {
 		return nil, err
 	}
-	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(region)}
-	if creds.SecurityToken != "" {
-		opts = append(opts, oss.SecurityToken(creds.SecurityToken))
-	}
-	if u, err := url.Parse(endpoint); err == nil && !strings.HasSuffix(u.Hostname(), ".aliyuncs.com") {
-		// An emulator or proxy (the local stack): address the bucket in the
-		// path, as <bucket>.localhost may not resolve.
-		opts = append(opts, oss.ForcePathStyle(true))
-	}
-	if hc != nil {
-		opts = append(opts, oss.HTTPClient(hc))
-	}
-	client, err := oss.New(endpoint, creds.AccessKeyID, creds.AccessKeySecret, opts...)
-	if err != nil {
-		return nil, fmt.Errorf("oss client: %w", err)
-	}
-	bucket, err := client.Bucket(name)
-	if err != nil {
-		return nil, fmt.Errorf("bucket: %w", err)
-	}
-	return bucket, nil
+	return ossclient.Config{Endpoint: endpoint, Region: region, Bucket: name, HTTPClient: hc}.Open(creds)
 }
 
-func mapNotFound(op, key string, err error) error {
-	if isNotFound(err) {
-		return fmt.Errorf("%s %q: %w", op, key, ErrObjectNotFound)
-	}
-	return fmt.Errorf("%s %q: %w", op, key, err)
-}
-
-func isNotFound(err error) bool {
-	var se oss.ServiceError
-	if errors.As(err, &se) {
-		return se.StatusCode == http.StatusNotFound
-	}
-	var sp *oss.ServiceError
-	return errors.As(err, &sp) && sp.StatusCode == http.StatusNotFound
-}
+// mapNotFound describes an SDK error (ossclient.Classify: a missing object
+// wraps ErrObjectNotFound).
+func mapNotFound(op, key string, err error) error { return ossclient.Classify(op, key, err) }

@@ -219,7 +219,7 @@ func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 		return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "contentType is required")
 	}
 	if up.contentType != "" {
-		mt, ok := concreteMediaType(up.contentType)
+		mt, ok := uploadrules.ConcreteMediaType(up.contentType)
 		if !ok {
 			return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "contentType must be one media type like image/png: no wildcard, no parameters")
 		}
@@ -234,19 +234,6 @@ func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 	}
 	up.key = key
 	return up, nil
-}
-
-// concreteMediaType returns the lower-case "type/subtype" of ct when ct is
-// exactly one concrete media type: a wildcard ("image/*", "*/*") is a
-// pattern of UPLOAD_ALLOWED_TYPES, never a type an object can have, and
-// parameters would let a declared type carry a second one
-// ("text/html; x=image/png").
-func concreteMediaType(ct string) (string, bool) {
-	mt := uploadrules.MediaType(ct)
-	if mt == "" || strings.ContainsAny(ct, ";*") {
-		return "", false
-	}
-	return mt, true
 }
 
 // ruleError maps an uploadrules error to its wire code. uploadrules does

@@ -9,6 +9,7 @@ import (
 
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
+	"github.com/ossupload/ossupload/shared/ossclient"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -19,8 +20,9 @@ const (
 	TagETag   = uploadrules.TagETag
 )
 
-// ErrObjectNotFound is returned by a TagReader when the object does not exist.
-var ErrObjectNotFound = errors.New("object not found")
+// ErrObjectNotFound is returned by a TagReader when the object does not
+// exist: ossclient's, the value verify's store reports too.
+var ErrObjectNotFound = ossclient.ErrNotFound
 
 // ObjectState is what GET /status reads about an object: its current ETag
 // and Last-Modified (HEAD) and its tags.

@@ -37,11 +37,12 @@ func IsActive(t string) bool {
 }
 
 // AllowedByName reports whether the allow-list names the media type t
-// itself, not through a wildcard.
+// itself, not through a wildcard (both compared normalised, so an alias
+// spelling on either side counts).
 func (r Rules) AllowedByName(t string) bool {
-	t = MediaType(t)
+	t = NormalizeType(t)
 	for _, p := range r.AllowedTypes {
-		if t != "" && MediaType(p) == t {
+		if t != "" && !strings.Contains(p, "*") && NormalizeType(p) == t {
 			return true
 		}
 	}

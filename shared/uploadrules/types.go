@@ -4,6 +4,8 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+
+	"github.com/gabriel-vasile/mimetype"
 )
 
 // MediaType returns the lower-case "type/subtype" of a Content-Type value
@@ -23,16 +25,119 @@ func MediaType(contentType string) string {
 	return strings.ToLower(mt)
 }
 
-// TypeAllowed reports whether contentType matches one of AllowedTypes:
-// exactly (case-insensitive, parameters ignored), by a "type/*" wildcard, or
-// by "*/*".
+// OctetStream is "unknown binary": what the sniffer answers for content it
+// does not recognise, the root of its type tree, and the type SDKs send for
+// a file they cannot name.
+const OctetStream = "application/octet-stream"
+
+// typeAliases maps non-canonical names clients send to the name the sniffer
+// uses. mimetype knows many aliases itself; these are the common ones it
+// does not (browsers and old libraries still send image/jpg and image/pjpeg).
+var typeAliases = map[string]string{
+	"image/jpg":    "image/jpeg",
+	"image/pjpeg":  "image/jpeg",
+	"image/x-png":  "image/png",
+	"image/x-icon": "image/vnd.microsoft.icon",
+	"text/x-csv":   "text/csv",
+	"video/x-m4v":  "video/mp4",
+	"audio/mp4":    "audio/x-m4a",
+	// Names used for Windows executables.
+	"application/x-msdownload":        "application/vnd.microsoft.portable-executable",
+	"application/x-dosexec":           "application/vnd.microsoft.portable-executable",
+	"application/x-msdos-program":     "application/vnd.microsoft.portable-executable",
+	"application/x-ms-dos-executable": "application/vnd.microsoft.portable-executable",
+}
+
+// NormalizeType is the one spelling of a type that every rule compares:
+// lower case, parameters dropped, common aliases mapped ("image/jpg" ->
+// "image/jpeg") and then the sniffer's canonical name (mimetype knows
+// "application/x-pdf" as "application/pdf"), so that a declared type, a
+// stored Content-Type, an allow-list entry and a sniffed type compare
+// equal when they name the same thing. It returns "" for an empty or
+// unparsable type.
+func NormalizeType(t string) string {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return ""
+	}
+	mt, _, err := mime.ParseMediaType(t)
+	if err != nil {
+		return ""
+	}
+	if a, ok := typeAliases[mt]; ok {
+		mt = a
+	}
+	if m := mimetype.Lookup(mt); m != nil {
+		// The sniffer's canonical name, so aliases it knows compare equal.
+		mt, _, _ = mime.ParseMediaType(m.String())
+	}
+	return mt
+}
+
+// ConcreteMediaType returns the lower-case "type/subtype" of ct when ct is
+// exactly one concrete media type, as sign requires of a declared type: a
+// wildcard ("image/*", "*/*") is a pattern of UPLOAD_ALLOWED_TYPES, never a
+// type an object can have, and parameters would let a declared type carry
+// a second one ("text/html; x=image/png").
+func ConcreteMediaType(ct string) (string, bool) {
+	mt := MediaType(ct)
+	if mt == "" || strings.ContainsAny(ct, ";*") {
+		return "", false
+	}
+	return mt, true
+}
+
+// Allows is the one decision on whether an object may BE of type t: the
+// type declared to sign (CheckDeclared), and verify's stored Content-Type,
+// declared-type metadata and the type a key's extension or download name
+// implies. t is normalised (NormalizeType); active content must be named
+// by the allow-list (AllowedByName), never reached through a wildcard;
+// any other type must be admitted by the allow-list itself (TypeAllowed:
+// the same type under any alias spelling, a "type/*" wildcard, "*/*").
+// A more specific kind of a listed type is NOT admitted: the allow-list
+// is the operator's control, so text/plain does not admit text/csv or
+// application/json, and application/zip does not admit a docx, a jar or
+// an apk. Only what the content looks like (verify's sniffed type) may be
+// a more specific kind of the type the object claims; that is verify's
+// rule, not this one.
+func (r Rules) Allows(t string) bool {
+	t = NormalizeType(t)
+	if t == "" {
+		return false
+	}
+	if IsActive(t) {
+		return r.AllowedByName(t)
+	}
+	return r.TypeAllowed(t)
+}
+
+// TypeAllowed reports whether contentType, normalised, matches one of
+// AllowedTypes: an entry naming the same type (compared normalised, so
+// "image/jpg" in the list admits image/jpeg and the reverse), a "type/*"
+// wildcard (matched against the normalised type or an alias spelling of
+// it), or "*/*". Active content is Allows' business.
 func (r Rules) TypeAllowed(contentType string) bool {
-	mt := MediaType(contentType)
-	if mt == "" {
+	t := NormalizeType(contentType)
+	if t == "" {
 		return false
 	}
 	for _, p := range r.AllowedTypes {
-		if matchType(strings.ToLower(strings.TrimSpace(p)), mt) {
+		p = strings.ToLower(strings.TrimSpace(p))
+		if p == "*/*" {
+			return true
+		}
+		if typ, ok := strings.CutSuffix(p, "/*"); ok {
+			if inFamily(typ, t) {
+				return true
+			}
+			for alias, canon := range typeAliases {
+				if canon == t && inFamily(typ, alias) {
+					return true
+				}
+			}
+			continue
+		}
+		if NormalizeType(p) == t {
 			return true
 		}
 	}
@@ -49,12 +154,9 @@ func (r Rules) AllowsAnyType() bool {
 	return false
 }
 
-func matchType(pattern, mt string) bool {
-	if pattern == "*/*" || pattern == mt {
-		return true
-	}
-	typ, ok := strings.CutSuffix(pattern, "/*")
-	return ok && len(mt) > len(typ) && mt[len(typ)] == '/' && mt[:len(typ)] == typ
+// inFamily reports whether the media type mt has the top-level type typ.
+func inFamily(typ, mt string) bool {
+	return len(mt) > len(typ) && mt[len(typ)] == '/' && mt[:len(typ)] == typ
 }
 
 // ValidTypePattern reports whether p may stand in an allow-list: a media
@@ -100,17 +202,17 @@ func (r Rules) CheckDeclared(size int64, contentType string) error {
 	if contentType == "" {
 		return nil
 	}
-	if MediaType(contentType) == "" {
+	if MediaType(contentType) == "" || NormalizeType(contentType) == "" {
 		return newError(CodeInvalidRequest, "contentType is not a media type")
 	}
-	if !r.TypeAllowed(contentType) {
+	// Allows is the rule verify applies to the same type, so nothing is
+	// signed that can only be rejected, and nothing verify would accept is
+	// refused here.
+	if !r.Allows(contentType) {
+		if IsActive(NormalizeType(contentType)) {
+			return newError(CodeTypeNotAllowed, "active content (HTML, SVG, XML, JavaScript) is allowed only when UPLOAD_ALLOWED_TYPES lists its exact type")
+		}
 		return newError(CodeTypeNotAllowed, "content type is not allowed")
-	}
-	// The verify function rejects active content that the allow-list does
-	// not name exactly (image/* does not admit SVG); refuse it here too,
-	// rather than sign an upload that can only be rejected.
-	if IsActive(MediaType(contentType)) && !r.AllowedByName(contentType) {
-		return newError(CodeTypeNotAllowed, "active content (HTML, SVG, XML, JavaScript) is allowed only when UPLOAD_ALLOWED_TYPES lists its exact type")
 	}
 	return nil
 }

@@ -23,7 +23,8 @@
 // first SniffLimit (3 KiB) bytes are read with a ranged, If-Match GET and
 // sniffed with github.com/gabriel-vasile/mimetype: type-mismatch (sniffed
 // vs stored, declared and extension types; see consistent for the family
-// rules) and type-not-allowed (see familyAllowed). A text object is then
+// rules) and type-not-allowed (see sniffAllowed; the stored, declared and
+// name types were judged by uploadrules.Rules.Allows). A text object is then
 // read whole (up to TextScanLimit, else unverifiable) and scanned for
 // markup a sniffing browser would render (active-content; see ScanText).
 //

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"strings"
 	"sync"
@@ -13,6 +12,7 @@ import (
 	"github.com/aliyun/aliyun-oss-go-sdk/oss"
 
 	"github.com/ossupload/ossupload/shared/credentials"
+	"github.com/ossupload/ossupload/shared/ossclient"
 )
 
 // CredentialSource yields the credentials for one invocation
@@ -53,20 +53,9 @@ func (s *OSSStore) bucket(ctx context.Context) (*oss.Bucket, error) {
 	if cb, ok := s.clients[c.AccessKeyID]; ok && cb.creds == c {
 		return cb.bucket, nil
 	}
-	opts := []oss.ClientOption{oss.AuthVersion(oss.AuthV4), oss.Region(s.Region), oss.UserAgent("ossupload-verify")}
-	if c.SecurityToken != "" {
-		opts = append(opts, oss.SecurityToken(c.SecurityToken))
-	}
-	if s.HTTPClient != nil {
-		opts = append(opts, oss.HTTPClient(s.HTTPClient))
-	}
-	client, err := oss.New(s.Endpoint, c.AccessKeyID, c.AccessKeySecret, opts...)
+	b, err := ossclient.Config{Endpoint: s.Endpoint, Region: s.Region, Bucket: s.Bucket, HTTPClient: s.HTTPClient, UserAgent: "ossupload-verify"}.Open(c)
 	if err != nil {
-		return nil, fmt.Errorf("oss client: %w", err)
-	}
-	b, err := client.Bucket(s.Bucket)
-	if err != nil {
-		return nil, fmt.Errorf("oss bucket: %w", err)
+		return nil, err
 	}
 	if s.clients == nil || len(s.clients) >= maxCachedClients {
 		s.clients = map[string]cachedBucket{} // old keys have expired by now
@@ -204,29 +193,7 @@ func tagging(tags map[string]string) oss.Tagging {
 	return t
 }
 
-// mapErr turns SDK errors into the Store's error kinds: 404 (NoSuchKey, or a
-// HEAD's empty 404) -> ErrNotFound, 412 -> ErrChanged; everything else is
-// returned wrapped (transient for the verifier's purposes). The SDK's
-// messages carry no credentials.
-func mapErr(op, key string, err error) error {
-	var se oss.ServiceError
-	var sep *oss.ServiceError
-	switch {
-	case errors.As(err, &se):
-	case errors.As(err, &sep):
-		se = *sep
-	default:
-		var ne net.Error
-		if errors.As(err, &ne) {
-			return fmt.Errorf("%s %q: network: %w", op, key, err)
-		}
-		return fmt.Errorf("%s %q: %w", op, key, err)
-	}
-	switch {
-	case se.StatusCode == http.StatusNotFound && se.Code != "NoSuchBucket":
-		return fmt.Errorf("%s %q: %s: %w", op, key, se.Code, ErrNotFound)
-	case se.StatusCode == http.StatusPreconditionFailed:
-		return fmt.Errorf("%s %q: %w", op, key, ErrChanged)
-	}
-	return fmt.Errorf("%s %q: OSS %d %s (request %s): %w", op, key, se.StatusCode, se.Code, se.RequestID, err)
-}
+// mapErr turns SDK errors into the Store's error kinds (ossclient.Classify:
+// a missing object -> ErrNotFound, 412 -> ErrChanged); everything else is
+// returned wrapped (transient for the verifier's purposes).
+func mapErr(op, key string, err error) error { return ossclient.Classify(op, key, err) }

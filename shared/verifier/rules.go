@@ -117,7 +117,7 @@ func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok b
 		claims = append(claims, struct{ what, t string }{"download name's", t})
 	}
 	for _, c := range claims {
-		if c.t != "" && !claimAllowed(r, c.t) {
+		if c.t != "" && !r.Allows(c.t) {
 			return reject(ReasonTypeNotAllowed, owner, c.what+" type "+c.t+" is not allowed"), false
 		}
 	}
@@ -250,8 +250,9 @@ func headerProblem(info ObjectInfo) string {
 // contentCheck applies the type rules to the sniffed type: type-mismatch
 // (sniffed type disagrees with the stored type, the declared type or the
 // key's extension) before type-not-allowed (sniffed type, see
-// familyAllowed, not in the allow-list), because a lie about the type is
-// the more specific finding.
+// sniffAllowed and narrowsTo, not in the allow-list), because a lie about
+// the type is the more specific finding. The claimed types themselves were
+// judged strictly by precheck (uploadrules.Rules.Allows).
 func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed string, v Verdict) Verdict {
 	v.SniffedType = sniffed
 	stored, declared, ext := storedType(info), declaredType(info), extensionType(key)
@@ -272,7 +273,7 @@ func contentCheck(r uploadrules.Rules, key string, info ObjectInfo, sniffed stri
 	if claimed == "" {
 		claimed = ext
 	}
-	if !familyAllowed(r, sniffed) && !narrowsTo(sniffed, claimed, r) {
+	if !sniffAllowed(r, sniffed) && !narrowsTo(sniffed, claimed, r) {
 		v.Status, v.Reason, v.Detail = StatusRejected, ReasonTypeNotAllowed, "content type "+sniffed+" is not allowed"
 		return v
 	}
@@ -337,57 +338,34 @@ func scanVerdict(v Verdict, found string, err error) Verdict {
 	return v
 }
 
-// typeAllowed applies the allow-list to a normalised type, also under the
-// client's alias spelling the list may use (image/jpg).
-func typeAllowed(r uploadrules.Rules, t string) bool {
-	if t == "" {
+// sniffAllowed applies the allow-list to the sniffed type: what the
+// content looks like, not a type the object is stored, declared or named
+// as (those precheck judges strictly with uploadrules.Rules.Allows). The
+// sniffed type may be a more specific kind of an allowed type: a text
+// file that happens to parse as CSV or JSON when text/plain is allowed,
+// a docx or jar when application/zip is allowed. Where the object makes a
+// claim, consistent has already tied the sniffed type to it (equal, a
+// more specific kind, or the family the sniffer could see), and every
+// claim is allowed literally, so a family admits only content that
+// agrees with an allowed claim. With no claim at all (no stored or
+// declared type, no extension that names one) the object is served as
+// unknown binary and downloaded; the family rule there is the one verify
+// always had. Active content is never admitted through a
+// family: it must be allowed by name (Allows; a kind of active content is
+// active itself, see uploadrules.IsActive).
+func sniffAllowed(r uploadrules.Rules, sniffed string) bool {
+	if r.Allows(sniffed) {
+		return true
+	}
+	if sniffed == "" || uploadrules.IsActive(sniffed) {
 		return false
 	}
-	if r.TypeAllowed(t) {
-		return true
-	}
-	for alias, canon := range typeAliases {
-		if canon == t && r.TypeAllowed(alias) {
-			return true
-		}
-	}
-	return false
-}
-
-// allowedByName reports whether the allow-list names t itself (no
-// wildcard).
-func allowedByName(r uploadrules.Rules, t string) bool {
-	for _, p := range r.AllowedTypes {
-		if n := NormalizeType(p); n != "" && n == t {
-			return true
-		}
-	}
-	return false
-}
-
-// claimAllowed applies the allow-list to a type claimed by the stored
-// Content-Type, the declared type or the extension, as familyAllowed does
-// to the sniffed type: active content must be named.
-func claimAllowed(r uploadrules.Rules, t string) bool { return familyAllowed(r, t) }
-
-// familyAllowed applies the allow-list to a sniffed type. A type that is
-// a more specific kind of an allowed family is allowed too (a text file
-// that happens to parse as CSV when text/plain is allowed; a docx when
-// application/zip is allowed), unless it is active content, which must be
-// allowed by name.
-func familyAllowed(r uploadrules.Rules, t string) bool {
-	if uploadrules.IsActive(t) {
-		return allowedByName(r, t)
-	}
-	if typeAllowed(r, t) {
-		return true
-	}
-	m := mimetype.Lookup(t)
+	m := mimetype.Lookup(sniffed)
 	if m == nil {
 		return false
 	}
 	for p := m.Parent(); p != nil && p.String() != octetStream; p = p.Parent() {
-		if typeAllowed(r, NormalizeType(p.String())) {
+		if r.Allows(p.String()) {
 			return true
 		}
 	}
@@ -406,5 +384,5 @@ func narrowsTo(sniffed, claimed string, r uploadrules.Rules) bool {
 	if c == nil || s == nil || !descends(c, s) {
 		return false
 	}
-	return typeAllowed(r, claimed)
+	return r.TypeAllowed(claimed)
 }

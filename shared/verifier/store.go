@@ -2,8 +2,9 @@ package verifier
 
 import (
 	"context"
-	"errors"
 	"io"
+
+	"github.com/ossupload/ossupload/shared/ossclient"
 )
 
 // Store is the part of OSS the verifier uses, declared here where it is
@@ -50,9 +51,12 @@ type ObjectInfo struct {
 	Meta map[string]string
 }
 
+// The Store's error kinds are ossclient's, so OSSStore's classification of
+// the SDK's answers (ossclient.Classify) and the fakes report the same values.
 var (
-	// ErrNotFound: the object (or bucket) does not exist.
-	ErrNotFound = errors.New("object not found")
+	// ErrNotFound: the object does not exist (a missing bucket is not this:
+	// it is a deployment error).
+	ErrNotFound = ossclient.ErrNotFound
 	// ErrChanged: the object's ETag no longer matches (overwritten meanwhile).
-	ErrChanged = errors.New("object changed")
+	ErrChanged = ossclient.ErrChanged
 )

@@ -1,11 +1,12 @@
 package verifier
 
 import (
-	"mime"
 	"path"
 	"strings"
 
 	"github.com/gabriel-vasile/mimetype"
+
+	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // SniffLimit is how many leading bytes are read for content sniffing: the
@@ -14,25 +15,7 @@ const SniffLimit = 3072
 
 // octetStream is what the sniffer answers for content it does not recognise,
 // and the root of its type tree.
-const octetStream = "application/octet-stream"
-
-// typeAliases maps non-canonical names clients send to the name the sniffer
-// uses. mimetype knows many aliases itself; these are the common ones it
-// does not (browsers and old libraries still send image/jpg and image/pjpeg).
-var typeAliases = map[string]string{
-	"image/jpg":    "image/jpeg",
-	"image/pjpeg":  "image/jpeg",
-	"image/x-png":  "image/png",
-	"image/x-icon": "image/vnd.microsoft.icon",
-	"text/x-csv":   "text/csv",
-	"video/x-m4v":  "video/mp4",
-	"audio/mp4":    "audio/x-m4a",
-	// Names used for Windows executables.
-	"application/x-msdownload":        "application/vnd.microsoft.portable-executable",
-	"application/x-dosexec":           "application/vnd.microsoft.portable-executable",
-	"application/x-msdos-program":     "application/vnd.microsoft.portable-executable",
-	"application/x-ms-dos-executable": "application/vnd.microsoft.portable-executable",
-}
+const octetStream = uploadrules.OctetStream
 
 // extTypes maps file extensions to the type they claim. Only extensions
 // listed here (or the sniffed type's own extensions) make a claim; an
@@ -64,27 +47,9 @@ var extTypes = map[string]string{
 	".hta": "application/hta", ".htc": "text/x-component",
 }
 
-// NormalizeType lower-cases a media type, drops its parameters and maps
-// common aliases ("image/jpg" -> "image/jpeg"). It returns "" for an empty or
-// unparsable type.
-func NormalizeType(t string) string {
-	t = strings.TrimSpace(t)
-	if t == "" {
-		return ""
-	}
-	mt, _, err := mime.ParseMediaType(t)
-	if err != nil {
-		return ""
-	}
-	if a, ok := typeAliases[mt]; ok {
-		mt = a
-	}
-	if m := mimetype.Lookup(mt); m != nil {
-		// The sniffer's canonical name, so aliases it knows compare equal.
-		mt, _, _ = mime.ParseMediaType(m.String())
-	}
-	return mt
-}
+// NormalizeType is uploadrules.NormalizeType: sign and verify spell a
+// type one way.
+func NormalizeType(t string) string { return uploadrules.NormalizeType(t) }
 
 // Sniff detects the content type of the leading bytes of an object. It
 // returns the normalised type (no parameters).

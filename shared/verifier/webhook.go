@@ -1,16 +1,12 @@
 package verifier
 
 import (
-	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/ossupload/ossupload/shared/stdwebhook"
@@ -102,38 +98,20 @@ func (w *Notifier) post(ctx context.Context, key []byte, id string, body []byte)
 	if timeout <= 0 {
 		timeout = 5 * time.Second
 	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
 	now := time.Now
 	if w.Now != nil {
 		now = w.Now
 	}
-	ts := now().Unix()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, w.URL, bytes.NewReader(body))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	req.Header.Set("User-Agent", "ossupload-verify")
 	// The timestamp is the attempt's, the id the event's (spec, "Webhook
 	// metadata").
-	stdwebhook.SetHeaders(req.Header, key, id, ts, body)
-	client := w.Client
-	if client == nil {
-		client = http.DefaultClient
+	status, _, err := stdwebhook.Post(ctx, w.Client, timeout, stdwebhook.Message{
+		URL: w.URL, UserAgent: "ossupload-verify", Key: key, ID: id, Timestamp: now().Unix(), Body: body,
+	}, 64<<10)
+	if status == 0 {
+		return err // no answer; a 2xx whose body then broke off was still delivered
 	}
-	resp, err := client.Do(req)
-	if err != nil {
-		var ue *url.Error
-		if errors.As(err, &ue) {
-			err = ue.Err // the URL may carry a token: keep it out of errors and logs
-		}
-		return fmt.Errorf("post: %w", err)
-	}
-	defer resp.Body.Close()
-	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
-	if resp.StatusCode < 200 || resp.StatusCode > 299 {
-		return fmt.Errorf("receiver answered %d", resp.StatusCode)
+	if status < 200 || status > 299 {
+		return fmt.Errorf("receiver answered %d", status)
 	}
 	return nil
 }
