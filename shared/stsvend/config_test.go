@@ -70,7 +70,7 @@ func TestValidateRules(t *testing.T) {
 	if err := FromEnv(testEnv(map[string]string{"AUTH_JWT_SECRET": "", "AUTH_ALLOW_ANONYMOUS": "true"})).Validate(); err != nil {
 		t.Fatalf("anonymous: %v", err)
 	}
-	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "OSS_BUCKET is required") {
+	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "OSS_BUCKET: required") {
 		t.Fatalf("zero Config: %v", err)
 	}
 }

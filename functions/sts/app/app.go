@@ -1,0 +1,67 @@
+// Package app is the sts function's one wiring: environment -> Config ->
+// Validate -> dependencies -> http.Handler. The FC main (functions/sts) and
+// the Lambda main (functions/sts/lambda) both call Setup, so the two cannot
+// wire the handler differently; tests call it without a binary.
+package app
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/ossupload/ossupload/shared/auth"
+	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/credentials"
+	"github.com/ossupload/ossupload/shared/logging"
+	"github.com/ossupload/ossupload/shared/stsvend"
+)
+
+// Options are what tests replace; the zero value is production.
+type Options struct {
+	Now func() time.Time    // nil: time.Now
+	STS stsvend.AssumeRoler // nil: the Alibaba Cloud SDK with credentials from getenv
+	Log io.Writer           // JSON log output; nil: os.Stderr
+}
+
+// Setup reads the configuration through getenv and builds the handler. The
+// logger is returned even with an error, so the caller can log the refusal
+// (baseconfig.LogRefusal); the error then lists every configuration
+// problem, one "VARIABLE: what to fix" line each.
+func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger, error) {
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = os.Stderr
+	}
+	cfg := stsvend.FromEnv(getenv)
+	logger := logging.New(opts.Log, cfg.LogLevel)
+	if err := cfg.Validate(); err != nil {
+		return nil, logger, err
+	}
+	ac := cfg.AuthConfig()
+	ac.Now = opts.Now
+	authn, err := auth.New(context.Background(), ac)
+	if err != nil {
+		return nil, logger, fmt.Errorf("authentication setup failed: %w", err)
+	}
+	if opts.STS == nil {
+		opts.STS = stsvend.NewSDK(credentials.Chain{Getenv: getenv}, cfg.Region, cfg.STSEndpoint)
+	}
+	h, err := stsvend.New(cfg, stsvend.Deps{Auth: authn, STS: opts.STS, Now: opts.Now, Logger: logger})
+	if err != nil {
+		return nil, logger, fmt.Errorf("handler setup failed: %w", err)
+	}
+	return h, logger, nil
+}
+
+// Variables are the environment variables the sts function reads (beside
+// the ALIBABA_CLOUD_* credentials FC provides), as its Config reads them:
+// the list s.yaml and template.yaml are checked against.
+func Variables() []string {
+	return config.NamesRead(func(getenv func(string) string) { stsvend.FromEnv(getenv) })
+}
