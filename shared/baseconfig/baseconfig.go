@@ -14,7 +14,9 @@
 package baseconfig
 
 import (
+	"io"
 	"log/slog"
+	"os"
 
 	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/logging"
@@ -69,6 +71,15 @@ func (b Base) Check(p *config.Problems) {
 // DefaultUploadURL is https://<bucket>.oss-<region>.aliyuncs.com.
 func (b Base) DefaultUploadURL() string {
 	return "https://" + b.Bucket + ".oss-" + b.Region + ".aliyuncs.com"
+}
+
+// NewLogger is every function's logger: JSON lines on w (nil: os.Stderr)
+// at level.
+func NewLogger(w io.Writer, level slog.Level) *slog.Logger {
+	if w == nil {
+		w = os.Stderr
+	}
+	return logging.New(w, level)
 }
 
 // RefusalMessage is the message of the one log line a function writes when

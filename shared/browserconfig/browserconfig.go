@@ -4,6 +4,10 @@
 package browserconfig
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
@@ -55,6 +59,18 @@ func (a Auth) Check(p *config.Problems) {
 func (a Auth) AuthConfig() auth.Config {
 	return auth.Config{JWTSecret: a.JWTSecret, JWKSURL: a.JWKSURL, Issuer: a.Issuer, Audience: a.Audience,
 		AllowAnonymous: a.AllowAnonymous}
+}
+
+// Authenticator builds the authenticator a describes, with now as its
+// clock (and auth's default client for the JWKS fetch).
+func (a Auth) Authenticator(now func() time.Time) (*auth.Authenticator, error) {
+	ac := a.AuthConfig()
+	ac.Now = now
+	authn, err := auth.New(context.Background(), ac)
+	if err != nil {
+		return nil, fmt.Errorf("authentication setup failed: %w", err)
+	}
+	return authn, nil
 }
 
 // Browser is what the browser-facing functions (sign, sts) share.

@@ -5,49 +5,41 @@
 package app
 
 import (
-	"context"
 	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
-	"os"
 	"time"
 
-	"github.com/ossupload/ossupload/shared/auth"
+	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/credentials"
-	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/uploadpolicy"
 )
 
-// Options are what tests replace; the zero value is production.
+// Options are what the tests of sign replace; the zero value is production.
 type Options struct {
 	Now    func() time.Time // nil: time.Now
 	Random io.Reader        // nil: crypto/rand
 	Log    io.Writer        // JSON log output; nil: os.Stderr
 }
 
-// Setup reads the configuration through getenv and builds the handler. The
-// logger is returned even with an error, so the caller can log the refusal
-// (baseconfig.LogRefusal); the error then lists every configuration
-// problem, one "VARIABLE: what to fix" line each.
+// Setup reads the sign configuration through getenv and builds the handler
+// of POST / (the form) and GET /status. The logger comes back even with an
+// error, for the caller's baseconfig.LogRefusal; a configuration error
+// lists every problem, one "VARIABLE: what to fix" line each.
 func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger, error) {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.Log == nil {
-		opts.Log = os.Stderr
-	}
 	cfg := uploadpolicy.FromEnv(getenv)
-	logger := logging.New(opts.Log, cfg.LogLevel)
+	logger := baseconfig.NewLogger(opts.Log, cfg.LogLevel)
 	if err := cfg.Validate(); err != nil {
 		return nil, logger, err
 	}
-	ac := cfg.AuthConfig()
-	ac.Now = opts.Now
-	authn, err := auth.New(context.Background(), ac)
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	authn, err := cfg.Authenticator(opts.Now)
 	if err != nil {
-		return nil, logger, fmt.Errorf("authentication setup failed: %w", err)
+		return nil, logger, err
 	}
 	creds := credentials.Chain{Getenv: getenv}
 	h, err := uploadpolicy.New(cfg, uploadpolicy.Deps{

@@ -7,11 +7,10 @@ import (
 	"context"
 	"io"
 	"log/slog"
-	"os"
 
+	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/credentials"
-	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/verifier"
 )
 
@@ -31,11 +30,8 @@ type Options struct {
 // (baseconfig.LogRefusal); the error then lists every configuration
 // problem, one "VARIABLE: what to fix" line each.
 func Setup(getenv func(string) string, opts Options) (Handler, *slog.Logger, error) {
-	if opts.Log == nil {
-		opts.Log = os.Stderr
-	}
 	cfg := verifier.FromEnv(getenv)
-	logger := logging.New(opts.Log, cfg.LogLevel)
+	logger := baseconfig.NewLogger(opts.Log, cfg.LogLevel)
 	if err := cfg.Validate(); err != nil {
 		return nil, logger, err
 	}
