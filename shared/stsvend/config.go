@@ -67,7 +67,7 @@ func (c Config) Validate() error {
 	var p config.Problems
 	c.Base.Check(&p)
 	c.Browser.Check(&p)
-	if config.ValidBucket(c.Bucket) && config.ValidRegion(c.Region) {
+	if config.ValidBucket(c.Bucket) && config.ValidRegion(c.Region) && !p.About("OSS_UPLOAD_URL") {
 		if _, err := ClientOptionsFor(c.UploadURL, c.Bucket, c.Region); err != nil {
 			p.Add("OSS_UPLOAD_URL", "%v", err)
 		}
