@@ -42,12 +42,7 @@ func TestSetupServes(t *testing.T) {
 	if err != nil || h == nil || logger == nil {
 		t.Fatalf("Setup = %v, %v, %v", h, logger, err)
 	}
-	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
-		"sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
-	}).SignedString([]byte(jwtSecret))
-	if err != nil {
-		t.Fatal(err)
-	}
+	tok := token(t)
 	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"filename":"cat.png","contentType":"image/png","size":1234}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("Authorization", "Bearer "+tok)
@@ -56,6 +51,57 @@ func TestSetupServes(t *testing.T) {
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "uploads/alice/") {
 		t.Fatalf("POST / = %d %s", rec.Code, rec.Body)
 	}
+}
+
+// Setup wires the part lister, on FC and on Lambda alike (the Lambda main
+// once wired none, so presign refused every complete there): a complete
+// asks OSS, at OSS_ENDPOINT, which parts it holds.
+func TestSetupWiresThePartLister(t *testing.T) {
+	asked := make(chan string, 1)
+	oss := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.Method + " " + r.URL.RawQuery:
+		default:
+		}
+		w.Header().Set("Content-Type", "application/xml")
+		w.WriteHeader(http.StatusNotFound)
+		io.WriteString(w, `<?xml version="1.0" encoding="UTF-8"?><Error><Code>NoSuchUpload</Code><Message>none</Message><RequestId>r1</RequestId></Error>`)
+	}))
+	defer oss.Close()
+	env := validEnv()
+	env["OSS_ENDPOINT"] = oss.URL
+	h, _, err := Setup(getenv(env), Options{Now: func() time.Time { return now }, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/presign", strings.NewReader(
+		`{"method":"POST","key":"uploads/alice/2026/01/02/abababababababab.307200-cat.png","uploadId":"UPLOAD1"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token(t))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	select {
+	case got := <-asked:
+		if !strings.Contains(got, "uploadId=UPLOAD1") {
+			t.Errorf("OSS was asked %q, want a ListParts of UPLOAD1", got)
+		}
+	default:
+		t.Fatalf("OSS was not asked for the parts; presign answered %d %s", rec.Code, rec.Body)
+	}
+	if rec.Code != http.StatusNotFound {
+		t.Errorf("complete of an unknown upload = %d %s, want 404", rec.Code, rec.Body)
+	}
+}
+
+func token(t *testing.T) string {
+	t.Helper()
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}).SignedString([]byte(jwtSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return tok
 }
 
 // problemLine is the one problems format: "VARIABLE: what to fix".
