@@ -13,12 +13,65 @@ import (
 	"strings"
 )
 
+// Problems lists what is wrong with a configuration, one line per problem
+// in the form "VARIABLE: what to fix" (no header, no indentation), the one
+// format every function logs under "problems" when it refuses to start.
+type Problems []string
+
+// Error joins the lines with newlines.
+func (p Problems) Error() string { return strings.Join(p, "\n") }
+
+// Add records "name: what to fix".
+func (p *Problems) Add(name, format string, args ...any) {
+	*p = append(*p, name+": "+fmt.Sprintf(format, args...))
+}
+
+// About reports whether some line is about the variable name.
+func (p Problems) About(name string) bool {
+	return slices.ContainsFunc(p, func(l string) bool { return strings.HasPrefix(l, name+":") })
+}
+
+// Merge appends the lines of more about variables p has no line about yet,
+// so a value refused while reading is not reported twice when the struct
+// holding its default is checked again.
+func (p Problems) Merge(more Problems) Problems {
+	out := slices.Clone(p)
+	for _, l := range more {
+		name, _, _ := strings.Cut(l, ":")
+		if !p.About(name) {
+			out = append(out, l)
+		}
+	}
+	return out
+}
+
+// Err returns nil when there is no problem, else p.
+func (p Problems) Err() error {
+	if len(p) == 0 {
+		return nil
+	}
+	return p
+}
+
+// Lines returns the problem lines of err: those of a Problems it wraps,
+// else its text split at newlines.
+func Lines(err error) []string {
+	if err == nil {
+		return nil
+	}
+	var p Problems
+	if errors.As(err, &p) {
+		return slices.Clone(p)
+	}
+	return strings.Split(err.Error(), "\n")
+}
+
 // Env reads variables through getenv and records problems. Each getter
 // returns the default (or zero value) when the variable is invalid, so the
 // caller can keep reading and call Err once at the end.
 type Env struct {
 	getenv   func(string) string
-	problems []string
+	problems Problems
 }
 
 // NewEnv returns an Env reading through getenv (usually os.Getenv).
@@ -46,22 +99,31 @@ func show(name, v string) string {
 
 func (e *Env) get(name string) string { return strings.TrimSpace(e.getenv(name)) }
 
-// Problem records a custom problem. The message should name the variable
-// and say what to fix.
+// NamesRead runs read with an empty environment and returns the name of
+// every variable it asked for, once each, in reading order: a function's
+// list of variables then comes from the code that reads them.
+func NamesRead(read func(getenv func(string) string)) []string {
+	var names []string
+	read(func(name string) string {
+		if !slices.Contains(names, name) {
+			names = append(names, name)
+		}
+		return ""
+	})
+	return names
+}
+
+// Problem records a custom problem. The message should start with the
+// variable's name and a colon ("UPLOAD_PREFIX: ...") and say what to fix.
 func (e *Env) Problem(format string, args ...any) {
 	e.problems = append(e.problems, fmt.Sprintf(format, args...))
 }
 
 // Problems returns a copy of the problems recorded so far.
-func (e *Env) Problems() []string { return slices.Clone(e.problems) }
+func (e *Env) Problems() Problems { return slices.Clone(e.problems) }
 
-// Err returns nil, or one error listing every problem, one per line.
-func (e *Env) Err() error {
-	if len(e.problems) == 0 {
-		return nil
-	}
-	return errors.New("invalid configuration:\n  " + strings.Join(e.problems, "\n  "))
-}
+// Err returns nil, or a Problems listing every problem, one per line.
+func (e *Env) Err() error { return e.Problems().Err() }
 
 // String returns the variable, or def when unset or blank.
 func (e *Env) String(name, def string) string {
@@ -75,7 +137,7 @@ func (e *Env) String(name, def string) string {
 func (e *Env) Required(name string) string {
 	v := e.get(name)
 	if v == "" {
-		e.Problem("%s is required but not set", name)
+		e.Problem("%s: required but not set", name)
 	}
 	return v
 }
@@ -88,11 +150,11 @@ func (e *Env) Int(name string, def, min, max int64) int64 {
 	}
 	n, err := strconv.ParseInt(raw, 10, 64)
 	if err != nil {
-		e.Problem("%s must be a whole number between %d and %d, got %s", name, min, max, show(name, raw))
+		e.Problem("%s: must be a whole number between %d and %d, got %s", name, min, max, show(name, raw))
 		return def
 	}
 	if n < min || n > max {
-		e.Problem("%s must be between %d and %d, got %s", name, min, max, show(name, raw))
+		e.Problem("%s: must be between %d and %d, got %s", name, min, max, show(name, raw))
 		return def
 	}
 	return n
@@ -110,7 +172,7 @@ func (e *Env) Bool(name string, def bool) bool {
 	case "false", "0", "no", "off":
 		return false
 	}
-	e.Problem("%s must be true or false, got %s", name, show(name, raw))
+	e.Problem("%s: must be true or false, got %s", name, show(name, raw))
 	return def
 }
 
@@ -128,7 +190,7 @@ func (e *Env) List(name string, def []string) []string {
 		}
 	}
 	if len(out) == 0 {
-		e.Problem("%s must be a comma-separated list with at least one item", name)
+		e.Problem("%s: must be a comma-separated list with at least one item", name)
 		return slices.Clone(def)
 	}
 	return out
@@ -142,11 +204,11 @@ func (e *Env) URL(name, def string) string {
 	}
 	u, err := url.Parse(raw)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		e.Problem("%s must be an absolute http:// or https:// URL, got %s", name, show(name, raw))
+		e.Problem("%s: must be an absolute http:// or https:// URL, got %s", name, show(name, raw))
 		return def
 	}
 	if u.User != nil {
-		e.Problem("%s must not carry a user or password in the URL", name)
+		e.Problem("%s: must not carry a user or password in the URL", name)
 		return def
 	}
 	return raw
@@ -164,7 +226,7 @@ func (e *Env) Enum(name, def string, allowed ...string) string {
 			return a
 		}
 	}
-	e.Problem("%s must be one of %s, got %s", name, strings.Join(allowed, "|"), show(name, raw))
+	e.Problem("%s: must be one of %s, got %s", name, strings.Join(allowed, "|"), show(name, raw))
 	return def
 }
 
@@ -182,15 +244,20 @@ func ValidBucket(b string) bool {
 	return true
 }
 
-// ValidRegion reports whether r looks like a region id (cn-hangzhou):
-// non-empty lower-case letters, digits and hyphens.
+// ValidRegion reports whether r looks like a region id (cn-hangzhou,
+// ap-southeast-1, us-west-1): lower-case letters, digits and hyphens with
+// at least one hyphen, not at either end, and not the "oss-" of an
+// endpoint host (oss-cn-hangzhou).
 func ValidRegion(r string) bool {
+	if !strings.Contains(r, "-") || r[0] == '-' || r[len(r)-1] == '-' || strings.HasPrefix(r, "oss-") {
+		return false
+	}
 	for i := 0; i < len(r); i++ {
 		if c := r[i]; !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
 			return false
 		}
 	}
-	return r != ""
+	return true
 }
 
 // ValidOrigin reports whether s is a browser origin such as

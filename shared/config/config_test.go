@@ -20,28 +20,28 @@ func TestGetters(t *testing.T) {
 		{"string set", map[string]string{"A": " v "}, func(e *Env) any { return e.String("A", "d") }, "v", ""},
 		{"string default", nil, func(e *Env) any { return e.String("A", "d") }, "d", ""},
 		{"required set", map[string]string{"A": "x"}, func(e *Env) any { return e.Required("A") }, "x", ""},
-		{"required missing", nil, func(e *Env) any { return e.Required("OSS_BUCKET") }, "", "OSS_BUCKET is required"},
-		{"required blank", map[string]string{"OSS_BUCKET": "  "}, func(e *Env) any { return e.Required("OSS_BUCKET") }, "", "OSS_BUCKET is required"},
+		{"required missing", nil, func(e *Env) any { return e.Required("OSS_BUCKET") }, "", "OSS_BUCKET: required"},
+		{"required blank", map[string]string{"OSS_BUCKET": "  "}, func(e *Env) any { return e.Required("OSS_BUCKET") }, "", "OSS_BUCKET: required"},
 		{"int ok", map[string]string{"N": "900"}, func(e *Env) any { return e.Int("N", 1, 60, 3600) }, int64(900), ""},
 		{"int default", nil, func(e *Env) any { return e.Int("N", 7, 60, 3600) }, int64(7), ""},
-		{"int low", map[string]string{"N": "59"}, func(e *Env) any { return e.Int("N", 900, 60, 3600) }, int64(900), `N must be between 60 and 3600, got "59"`},
+		{"int low", map[string]string{"N": "59"}, func(e *Env) any { return e.Int("N", 900, 60, 3600) }, int64(900), `N: must be between 60 and 3600, got "59"`},
 		{"int high", map[string]string{"N": "3601"}, func(e *Env) any { return e.Int("N", 900, 60, 3600) }, int64(900), "between 60 and 3600"},
-		{"int garbage", map[string]string{"N": "15m"}, func(e *Env) any { return e.Int("N", 900, 60, 3600) }, int64(900), `N must be a whole number between 60 and 3600, got "15m"`},
+		{"int garbage", map[string]string{"N": "15m"}, func(e *Env) any { return e.Int("N", 900, 60, 3600) }, int64(900), `N: must be a whole number between 60 and 3600, got "15m"`},
 		{"bool true", map[string]string{"B": "TRUE"}, func(e *Env) any { return e.Bool("B", false) }, true, ""},
 		{"bool 0", map[string]string{"B": "0"}, func(e *Env) any { return e.Bool("B", true) }, false, ""},
 		{"bool default", nil, func(e *Env) any { return e.Bool("B", true) }, true, ""},
-		{"bool bad", map[string]string{"B": "maybe"}, func(e *Env) any { return e.Bool("B", false) }, false, `B must be true or false, got "maybe"`},
+		{"bool bad", map[string]string{"B": "maybe"}, func(e *Env) any { return e.Bool("B", false) }, false, `B: must be true or false, got "maybe"`},
 		{"list", map[string]string{"L": " a, b ,,c "}, func(e *Env) any { return e.List("L", nil) }, []string{"a", "b", "c"}, ""},
 		{"list default", nil, func(e *Env) any { return e.List("L", []string{"x"}) }, []string{"x"}, ""},
-		{"list only commas", map[string]string{"L": ",,"}, func(e *Env) any { return e.List("L", []string{"x"}) }, []string{"x"}, "L must be a comma-separated list"},
+		{"list only commas", map[string]string{"L": ",,"}, func(e *Env) any { return e.List("L", []string{"x"}) }, []string{"x"}, "L: must be a comma-separated list"},
 		{"url ok", map[string]string{"U": "http://127.0.0.1:9001"}, func(e *Env) any { return e.URL("U", "") }, "http://127.0.0.1:9001", ""},
 		{"url default", nil, func(e *Env) any { return e.URL("U", "https://d") }, "https://d", ""},
-		{"url relative", map[string]string{"U": "/x"}, func(e *Env) any { return e.URL("U", "") }, "", `U must be an absolute http:// or https:// URL, got "/x"`},
+		{"url relative", map[string]string{"U": "/x"}, func(e *Env) any { return e.URL("U", "") }, "", `U: must be an absolute http:// or https:// URL, got "/x"`},
 		{"url ftp", map[string]string{"U": "ftp://h/x"}, func(e *Env) any { return e.URL("U", "") }, "", "absolute http"},
 		{"url userinfo", map[string]string{"U": "https://u:p@h/"}, func(e *Env) any { return e.URL("U", "") }, "", "must not carry a user"},
 		{"enum ok", map[string]string{"E": "V1"}, func(e *Env) any { return e.Enum("E", "v4", "v4", "v1") }, "v1", ""},
 		{"enum default", nil, func(e *Env) any { return e.Enum("E", "v4", "v4", "v1") }, "v4", ""},
-		{"enum bad", map[string]string{"E": "v2"}, func(e *Env) any { return e.Enum("E", "v4", "v4", "v1") }, "v4", `E must be one of v4|v1, got "v2"`},
+		{"enum bad", map[string]string{"E": "v2"}, func(e *Env) any { return e.Enum("E", "v4", "v4", "v1") }, "v4", `E: must be one of v4|v1, got "v2"`},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -107,19 +107,54 @@ func TestErrListsEveryProblemOnePerLine(t *testing.T) {
 	e.Required("OSS_REGION")
 	e.Int("UPLOAD_MAX_BYTES", 100, 1, 1<<40)
 	e.Enum("LOG_LEVEL", "info", "debug", "info", "warn", "error")
-	e.Problem("exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL must be set")
+	e.Problem("AUTH_JWKS_URL: set exactly one of AUTH_JWT_SECRET or AUTH_JWKS_URL")
 	err := e.Err()
 	if err == nil {
 		t.Fatal("want error")
 	}
 	lines := strings.Split(err.Error(), "\n")
-	if len(lines) != 6 {
-		t.Fatalf("want header + 5 problem lines, got %d:\n%s", len(lines), err)
+	if len(lines) != 5 {
+		t.Fatalf("want 5 problem lines and no header, got %d:\n%s", len(lines), err)
 	}
-	for _, want := range []string{"OSS_BUCKET", "OSS_REGION", "UPLOAD_MAX_BYTES", "LOG_LEVEL", "AUTH_JWKS_URL"} {
-		if !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, want) }) {
-			t.Errorf("no line names %s", want)
+	if got := Lines(err); !slices.Equal(got, lines) {
+		t.Errorf("Lines = %q, want %q", got, lines)
+	}
+	for i, want := range []string{"OSS_BUCKET", "OSS_REGION", "UPLOAD_MAX_BYTES", "LOG_LEVEL", "AUTH_JWKS_URL"} {
+		if !strings.HasPrefix(lines[i], want+": ") {
+			t.Errorf("line %d = %q, want it to start with %q", i, lines[i], want+": ")
 		}
+	}
+}
+
+// NamesRead lists every variable read, once, in reading order: the
+// functions' variable lists are made from it.
+func TestNamesRead(t *testing.T) {
+	got := NamesRead(func(getenv func(string) string) {
+		e := NewEnv(getenv)
+		e.String("A_ONE", "")
+		e.Int("B", 1, 0, 2)
+		e.String("A_ONE", "")
+		getenv("C_TWO")
+	})
+	if !slices.Equal(got, []string{"A_ONE", "B", "C_TWO"}) {
+		t.Errorf("NamesRead = %q", got)
+	}
+}
+
+// Merge keeps one line per variable: a struct check does not repeat what
+// reading the variable already reported.
+func TestProblemsMerge(t *testing.T) {
+	var read, checked Problems
+	read.Add("OSS_BUCKET", "required but not set")
+	checked.Add("OSS_BUCKET", "required")
+	checked.Add("OSS_REGION", "required")
+	got := read.Merge(checked)
+	want := Problems{"OSS_BUCKET: required but not set", "OSS_REGION: required"}
+	if !slices.Equal(got, want) {
+		t.Errorf("Merge = %q, want %q", got, want)
+	}
+	if (Problems{}).Err() != nil || got.Err() == nil {
+		t.Error("Err: want nil for no problems and non-nil otherwise")
 	}
 }
 
@@ -137,14 +172,13 @@ func ExampleEnv() {
 	e.Required("OSS_BUCKET")
 	e.Int("POLICY_EXPIRY_SECONDS", 900, 60, 3600)
 	if len(e.String("AUTH_JWT_SECRET", "")) < 32 {
-		e.Problem("AUTH_JWT_SECRET must be at least 32 bytes")
+		e.Problem("AUTH_JWT_SECRET: must be at least 32 bytes")
 	}
 	fmt.Println(e.Err())
 	// Output:
-	// invalid configuration:
-	//   OSS_BUCKET is required but not set
-	//   POLICY_EXPIRY_SECONDS must be between 60 and 3600, got "5"
-	//   AUTH_JWT_SECRET must be at least 32 bytes
+	// OSS_BUCKET: required but not set
+	// POLICY_EXPIRY_SECONDS: must be between 60 and 3600, got "5"
+	// AUTH_JWT_SECRET: must be at least 32 bytes
 }
 
 func TestValidators(t *testing.T) {
@@ -165,6 +199,12 @@ func TestValidators(t *testing.T) {
 		{"region", ValidRegion, "cn-hangzhou", true},
 		{"region empty", ValidRegion, "", false},
 		{"region space", ValidRegion, "cn hangzhou", false},
+		{"region three parts", ValidRegion, "ap-southeast-1", true},
+		{"region us", ValidRegion, "us-west-1", true},
+		{"region without hyphen", ValidRegion, "hangzhou", false},
+		{"region endpoint prefix", ValidRegion, "oss-cn-hangzhou", false},
+		{"region leading hyphen", ValidRegion, "-cn", false},
+		{"region trailing hyphen", ValidRegion, "cn-", false},
 		{"origin", ValidOrigin, "https://app.example.com", true},
 		{"origin with port and slash", ValidOrigin, "http://127.0.0.1:8080/", true},
 		{"origin with path", ValidOrigin, "https://app.example.com/x", false},

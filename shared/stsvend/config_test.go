@@ -70,7 +70,13 @@ func TestValidateRules(t *testing.T) {
 	if err := FromEnv(testEnv(map[string]string{"AUTH_JWT_SECRET": "", "AUTH_ALLOW_ANONYMOUS": "true"})).Validate(); err != nil {
 		t.Fatalf("anonymous: %v", err)
 	}
-	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "OSS_BUCKET is required") {
+	// One line per variable: a URL both checks refuse is named once.
+	c := FromEnv(testEnv(nil))
+	c.UploadURL = "ftp://x"
+	if err := c.Validate(); err == nil || strings.Count(err.Error(), "OSS_UPLOAD_URL") != 1 {
+		t.Fatalf("UploadURL ftp://x: %v", err)
+	}
+	if err := (Config{}).Validate(); err == nil || !strings.Contains(err.Error(), "OSS_BUCKET: required") {
 		t.Fatalf("zero Config: %v", err)
 	}
 }

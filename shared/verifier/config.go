@@ -1,30 +1,28 @@
 package verifier
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
+	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
-	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/stdwebhook"
-	"github.com/ossupload/ossupload/shared/uploadrules"
+	"github.com/ossupload/ossupload/shared/verdictconfig"
 )
 
-// Config is the verify function's configuration, read from the environment.
+// Config is the verify function's configuration: the settings it shares
+// with the other functions (package baseconfig) and its own.
 type Config struct {
-	Bucket           string            // OSS_BUCKET
-	Region           string            // OSS_REGION, e.g. cn-hangzhou
-	Endpoint         string            // OSS_ENDPOINT, default https://oss-<region>.aliyuncs.com
-	Rules            uploadrules.Rules // UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES
-	QuarantinePrefix string            // QUARANTINE_PREFIX, default "quarantine/"
-	RejectAction     string            // REJECT_ACTION: quarantine (default) | delete | tag
-	WebhookURL       string            // WEBHOOK_URL; "" = no webhook
-	WebhookSecret    string            // WEBHOOK_SECRET, whsec_<base64> (stdwebhook.ParseSecret); required with WEBHOOK_URL
-	WebhookTimeout   time.Duration     // WEBHOOK_TIMEOUT_SECONDS, default 5
-	LogLevel         slog.Level        // LOG_LEVEL: debug|info|warn|error
+	baseconfig.Base        // OSS_BUCKET, OSS_REGION, UPLOAD_*, LOG_LEVEL
+	verdictconfig.Verdicts // OSS_ENDPOINT, QUARANTINE_PREFIX (default "quarantine/"), SWEEP_MIN_AGE_SECONDS
+
+	RejectAction   string        // REJECT_ACTION: quarantine (default) | delete | tag
+	WebhookURL     string        // WEBHOOK_URL; "" = no webhook
+	WebhookSecret  string        // WEBHOOK_SECRET, whsec_<base64> (stdwebhook.ParseSecret); required with WEBHOOK_URL
+	WebhookTimeout time.Duration // WEBHOOK_TIMEOUT_SECONDS, default 5
+
+	read config.Problems // problems found while reading the environment
 }
 
 // String prints the configuration without the webhook secret.
@@ -33,8 +31,8 @@ func (c Config) String() string {
 	if c.WebhookSecret != "" {
 		secret = "[REDACTED]"
 	}
-	return fmt.Sprintf("{Bucket:%s Region:%s Endpoint:%s Rules:%+v QuarantinePrefix:%s RejectAction:%s WebhookURL:%t WebhookSecret:%s WebhookTimeout:%s LogLevel:%s}",
-		c.Bucket, c.Region, c.Endpoint, c.Rules, c.QuarantinePrefix, c.RejectAction, c.WebhookURL != "", secret, c.WebhookTimeout, c.LogLevel)
+	return fmt.Sprintf("{Bucket:%s Region:%s Endpoint:%s Rules:%+v QuarantinePrefix:%s SweepMinAge:%s RejectAction:%s WebhookURL:%t WebhookSecret:%s WebhookTimeout:%s LogLevel:%s}",
+		c.Bucket, c.Region, c.Endpoint, c.Rules, c.QuarantinePrefix, c.SweepMinAge, c.RejectAction, c.WebhookURL != "", secret, c.WebhookTimeout, c.LogLevel)
 }
 
 // GoString is String, so %#v cannot print the secret either.
@@ -43,81 +41,42 @@ func (c Config) GoString() string { return c.String() }
 // LogValue keeps the secret out of slog output.
 func (c Config) LogValue() slog.Value { return slog.StringValue(c.String()) }
 
-// FromEnv reads the configuration through getenv and validates it. The
-// error, if any, lists every problem, one per line, naming the variable
-// (and never echoing a secret's value).
-func FromEnv(getenv func(string) string) (Config, error) {
+// FromEnv reads the configuration through getenv (os.Getenv in main).
+// Problems are kept and reported, together with the others, by Validate.
+func FromEnv(getenv func(string) string) Config {
 	env := config.NewEnv(getenv)
-	var c Config
-	c.Bucket = env.Required("OSS_BUCKET")
-	c.Region = env.Required("OSS_REGION")
-	c.Endpoint = env.URL("OSS_ENDPOINT", "")
-	if c.Endpoint == "" && c.Region != "" {
-		c.Endpoint = "https://oss-" + c.Region + ".aliyuncs.com"
-	}
-	c.Rules = uploadrules.FromEnv(env)
-	c.QuarantinePrefix = env.String("QUARANTINE_PREFIX", uploadrules.DefaultQuarantinePrefix)
+	c := Config{Base: baseconfig.Read(env)}
+	c.Verdicts = verdictconfig.Read(env, c.Base)
 	c.RejectAction = env.Enum("REJECT_ACTION", ActionQuarantine, ActionQuarantine, ActionDelete, ActionTag)
 	c.WebhookURL = env.URL("WEBHOOK_URL", "")
 	c.WebhookSecret = env.String("WEBHOOK_SECRET", "")
 	c.WebhookTimeout = time.Duration(env.Int("WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60)) * time.Second
-	c.LogLevel = logging.LevelFromEnv(env)
-	for _, p := range c.verifyProblems() {
-		env.Problem("%s", p)
-	}
-	return c, env.Err()
+	c.read = env.Problems()
+	return c
 }
 
-// Validate reports every problem with c at once (nil when there is none).
+// Validate reports every problem of c at once, one "VARIABLE: what to fix"
+// line each (a config.Problems; nil when there is none), naming the
+// variable and never echoing a secret's value.
 func (c Config) Validate() error {
-	p := c.problems()
-	if len(p) == 0 {
-		return nil
-	}
-	return errors.New("invalid configuration:\n" + strings.Join(p, "\n"))
-}
-
-// problems lists everything wrong with c.
-func (c Config) problems() []string {
-	var p []string
-	if c.Bucket == "" {
-		p = append(p, "OSS_BUCKET: required")
-	}
-	if c.Region == "" {
-		p = append(p, "OSS_REGION: required (e.g. cn-hangzhou)")
-	}
-	if err := c.Rules.Validate(); err != nil {
-		for _, line := range strings.Split(err.Error(), "\n") {
-			if line = strings.TrimSpace(line); line != "" {
-				p = append(p, "UPLOAD_*: "+line)
-			}
-		}
-	}
-	return append(p, c.verifyProblems()...)
-}
-
-// verifyProblems checks the verify-specific settings (FromEnv has the
-// common ones checked by config.Env and uploadrules already).
-func (c Config) verifyProblems() []string {
-	var p []string
-	if err := c.Rules.CheckQuarantinePrefix(c.QuarantinePrefix); err != nil {
-		p = append(p, "QUARANTINE_PREFIX: "+err.Error())
-	}
+	var p config.Problems
+	c.Base.Check(&p)
+	c.Verdicts.Check(&p, c.Base)
 	switch c.RejectAction {
 	case ActionQuarantine, ActionDelete, ActionTag:
 	default:
-		p = append(p, "REJECT_ACTION: must be quarantine, delete or tag")
+		p.Add("REJECT_ACTION", "must be quarantine, delete or tag")
 	}
 	if c.WebhookURL != "" {
 		// A plain secret from before the Standard Webhooks format is refused
 		// rather than guessed at: receivers' libraries need the whsec_ form.
 		if _, err := stdwebhook.ParseSecret(c.WebhookSecret); err != nil {
-			p = append(p, "WEBHOOK_SECRET: required when WEBHOOK_URL is set; "+err.Error()+
-				"; make one with: echo \"whsec_$(openssl rand -base64 32)\" and give receivers the same value")
+			p.Add("WEBHOOK_SECRET", "required when WEBHOOK_URL is set; %v"+
+				"; make one with: echo \"whsec_$(openssl rand -base64 32)\" and give receivers the same value", err)
 		}
 	}
 	if c.WebhookTimeout <= 0 {
-		p = append(p, "WEBHOOK_TIMEOUT_SECONDS: must be a positive number of seconds")
+		p.Add("WEBHOOK_TIMEOUT_SECONDS", "must be a positive number of seconds")
 	}
-	return p
+	return c.read.Merge(p).Err()
 }

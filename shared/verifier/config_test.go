@@ -11,22 +11,39 @@ import (
 func envOf(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
 func TestFromEnvDefaults(t *testing.T) {
-	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "cn-hangzhou"}))
-	if err != nil {
+	c := FromEnv(envOf(map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou"}))
+	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	if c.Endpoint != "https://oss-cn-hangzhou.aliyuncs.com" || c.QuarantinePrefix != "quarantine/" || c.RejectAction != ActionQuarantine ||
-		c.WebhookURL != "" || c.WebhookTimeout != 5*time.Second || c.LogLevel != slog.LevelInfo || c.Rules.Prefix != "uploads/" || c.Rules.MaxBytes != 100<<20 {
+		c.WebhookURL != "" || c.WebhookTimeout != 5*time.Second || c.LogLevel != slog.LevelInfo || c.Rules.Prefix != "uploads/" || c.Rules.MaxBytes != 100<<20 ||
+		c.SweepMinAge != DefaultSweepMinAge {
 		t.Errorf("defaults: %v", c)
 	}
-	if err := c.Validate(); err != nil {
-		t.Error(err)
+}
+
+// verify refuses the bucket and region names sign and sts refuse (it once
+// took OSS_BUCKET=x, My_Bucket and OSS_REGION=hangzhou), in the same
+// "VARIABLE: what to fix" lines.
+func TestValidateRefusesWhatTheOtherFunctionsRefuse(t *testing.T) {
+	for _, tc := range []struct{ name, value string }{
+		{"OSS_BUCKET", "x"},
+		{"OSS_BUCKET", "My_Bucket"},
+		{"OSS_REGION", "hangzhou"},
+		{"OSS_REGION", "oss-cn-hangzhou"},
+		{"SWEEP_MIN_AGE_SECONDS", "0"},
+	} {
+		env := map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", tc.name: tc.value}
+		err := FromEnv(envOf(env)).Validate()
+		if err == nil || !strings.HasPrefix(err.Error(), tc.name+": ") || strings.Contains(err.Error(), "\n") {
+			t.Errorf("%s=%s: Validate = %v, want one line starting %q", tc.name, tc.value, err, tc.name+": ")
+		}
 	}
 }
 
 func TestFromEnvEveryProblem(t *testing.T) {
 	secret := "short-secret"
-	_, err := FromEnv(envOf(map[string]string{
+	err := FromEnv(envOf(map[string]string{
 		"OSS_ENDPOINT":            "ftp://x",
 		"UPLOAD_PREFIX":           "uploads/",
 		"QUARANTINE_PREFIX":       "uploads/quarantine/",
@@ -35,7 +52,7 @@ func TestFromEnvEveryProblem(t *testing.T) {
 		"WEBHOOK_SECRET":          secret,
 		"WEBHOOK_TIMEOUT_SECONDS": "0",
 		"LOG_LEVEL":               "loud",
-	}))
+	})).Validate()
 	if err == nil {
 		t.Fatal("no error")
 	}
@@ -51,8 +68,8 @@ func TestFromEnvEveryProblem(t *testing.T) {
 }
 
 func TestConfigValidateAndRedaction(t *testing.T) {
-	c, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": "whsec_dmVyeS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}))
-	if err != nil {
+	c := FromEnv(envOf(map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": "whsec_dmVyeS1zZWNyZXQtMDEyMzQ1Njc4OWFiY2RlZg=="}))
+	if err := c.Validate(); err != nil {
 		t.Fatal(err)
 	}
 	for _, s := range []string{c.String(), fmt.Sprintf("%v %+v %#v", c, c, c)} {
@@ -63,7 +80,7 @@ func TestConfigValidateAndRedaction(t *testing.T) {
 	c.QuarantinePrefix = "/q"
 	c.RejectAction = "nope"
 	c.Bucket = ""
-	err = c.Validate()
+	err := c.Validate()
 	if err == nil || !strings.Contains(err.Error(), "QUARANTINE_PREFIX") || !strings.Contains(err.Error(), "REJECT_ACTION") || !strings.Contains(err.Error(), "OSS_BUCKET") {
 		t.Errorf("Validate = %v", err)
 	}
@@ -73,7 +90,7 @@ func TestConfigValidateAndRedaction(t *testing.T) {
 // with a message that says what to set instead, without echoing it.
 func TestFromEnvRefusesAPlainWebhookSecret(t *testing.T) {
 	const old = "0123456789abcdef-very-secret-old-style"
-	_, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": old}))
+	err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", "WEBHOOK_URL": "http://127.0.0.1:1/h", "WEBHOOK_SECRET": old})).Validate()
 	if err == nil || !strings.Contains(err.Error(), "WEBHOOK_SECRET") || !strings.Contains(err.Error(), "whsec_$(openssl rand -base64 32)") {
 		t.Fatalf("FromEnv = %v, want a WEBHOOK_SECRET problem saying how to make a whsec_ secret", err)
 	}
@@ -81,7 +98,7 @@ func TestFromEnvRefusesAPlainWebhookSecret(t *testing.T) {
 		t.Errorf("the secret leaked: %v", err)
 	}
 	// Without a URL the secret is not used, so it is not checked.
-	if _, err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "b", "OSS_REGION": "r", "WEBHOOK_SECRET": old})); err != nil {
+	if err := FromEnv(envOf(map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", "WEBHOOK_SECRET": old})).Validate(); err != nil {
 		t.Errorf("no WEBHOOK_URL: %v", err)
 	}
 }

@@ -11,7 +11,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/sweepage"
 )
 
@@ -81,18 +80,6 @@ func SweepStateKey(uploadPrefix, quarantinePrefix string) (string, error) {
 		return "", fmt.Errorf("sweep: UPLOAD_PREFIX %q would cover the state object %q", uploadPrefix, quarantinePrefix+sweepStateName)
 	}
 	return quarantinePrefix + sweepStateName, nil
-}
-
-// SweepMinAgeFromEnv reads SWEEP_MIN_AGE_SECONDS (whole seconds from 1 to
-// 2592000; DefaultSweepMinAge when unset) through sweepage.FromEnv, the
-// reading the sign function's GET /status shares.
-func SweepMinAgeFromEnv(getenv func(string) string) (time.Duration, error) {
-	env := config.NewEnv(getenv)
-	d := sweepage.FromEnv(env)
-	if err := env.Err(); err != nil {
-		return 0, err
-	}
-	return d, nil
 }
 
 // IsTimerEvent reports whether an invocation payload is an FC timer trigger's

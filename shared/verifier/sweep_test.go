@@ -264,19 +264,19 @@ func TestIsTimerEvent(t *testing.T) {
 }
 
 func TestSweepSettings(t *testing.T) {
-	env := map[string]string{}
+	env := map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou"}
 	get := func(k string) string { return env[k] }
-	if d, err := verifier.SweepMinAgeFromEnv(get); err != nil || d != verifier.DefaultSweepMinAge {
-		t.Errorf("default %v %v", d, err)
+	if c := verifier.FromEnv(get); c.Validate() != nil || c.SweepMinAge != verifier.DefaultSweepMinAge {
+		t.Errorf("default %v %v", c.SweepMinAge, c.Validate())
 	}
 	env["SWEEP_MIN_AGE_SECONDS"] = "90"
-	if d, err := verifier.SweepMinAgeFromEnv(get); err != nil || d != 90*time.Second {
-		t.Errorf("90: %v %v", d, err)
+	if c := verifier.FromEnv(get); c.Validate() != nil || c.SweepMinAge != 90*time.Second {
+		t.Errorf("90: %v %v", c.SweepMinAge, c.Validate())
 	}
 	for _, bad := range []string{"0", "-5", "1h", "99999999"} {
 		env["SWEEP_MIN_AGE_SECONDS"] = bad
-		if _, err := verifier.SweepMinAgeFromEnv(get); err == nil {
-			t.Errorf("%q accepted", bad)
+		if err := verifier.FromEnv(get).Validate(); err == nil || !strings.Contains(err.Error(), "SWEEP_MIN_AGE_SECONDS") {
+			t.Errorf("%q accepted: %v", bad, err)
 		}
 	}
 	if k, err := verifier.SweepStateKey("uploads/", "quarantine/"); err != nil || k != stateKey {

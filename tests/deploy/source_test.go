@@ -14,6 +14,10 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	signapp "github.com/ossupload/ossupload/functions/sign/app"
+	stsapp "github.com/ossupload/ossupload/functions/sts/app"
+	verifyapp "github.com/ossupload/ossupload/functions/verify/app"
 )
 
 const modulePath = "github.com/ossupload/ossupload"
@@ -22,21 +26,17 @@ const modulePath = "github.com/ossupload/ossupload"
 var deployedFunctions = []string{"sign", "sts", "verify"}
 
 // contractEnv is the list of environment variables each function reads, as
-// the internal contract names them. The test cross-checks it against the
-// source scan below both ways, so neither can drift from the code.
-var contractEnv = func() map[string][]string {
-	// OSS_ENDPOINT is how a function reaches OSS: sign (GET /status) and
-	// verify do, sts never calls OSS. STS_CACHE_SIZE is sts's own addition.
-	// SWEEP_MIN_AGE_SECONDS: verify's sweep judges uploads this old, sign's
-	// GET /status calls them overdue.
-	common := []string{"OSS_BUCKET", "OSS_REGION", "UPLOAD_PREFIX", "UPLOAD_MAX_BYTES", "UPLOAD_ALLOWED_TYPES", "LOG_LEVEL"}
-	httpFn := []string{"OSS_UPLOAD_URL", "AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE", "AUTH_ALLOW_ANONYMOUS", "CORS_ALLOWED_ORIGINS"}
-	return map[string][]string{
-		"sign":   slices.Concat(common, httpFn, []string{"OSS_ENDPOINT", "SIGNATURE_VERSION", "POLICY_EXPIRY_SECONDS", "QUARANTINE_PREFIX", "SWEEP_MIN_AGE_SECONDS"}),
-		"sts":    slices.Concat(common, httpFn, []string{"STS_ROLE_ARN", "STS_ENDPOINT", "STS_DURATION_SECONDS", "STS_CACHE_SIZE"}),
-		"verify": slices.Concat(common, []string{"OSS_ENDPOINT", "QUARANTINE_PREFIX", "REJECT_ACTION", "WEBHOOK_URL", "WEBHOOK_SECRET", "WEBHOOK_TIMEOUT_SECONDS", "SWEEP_MIN_AGE_SECONDS"}),
-	}
-}()
+// its Config reads them (app.Variables: every name FromEnv asks for), so the
+// list has one owner, the code. The source scan below cross-checks it both
+// ways: a variable read beside the Config (a stray os.Getenv) or one the
+// Config reads in a way the scan cannot see fails the test. OSS_ENDPOINT is
+// how a function reaches OSS: sign (GET /status) and verify do, sts never
+// calls OSS.
+var contractEnv = map[string][]string{
+	"sign":   signapp.Variables(),
+	"sts":    stsapp.Variables(),
+	"verify": verifyapp.Variables(),
+}
 
 // platformEnv reports variables FC sets itself (role credentials, FC_*): a
 // function may read them, s.yaml must not set them.

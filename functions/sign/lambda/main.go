@@ -1,78 +1,30 @@
 // Command lambda is the sign function for AWS Lambda behind a Function URL
 // (runtime provided.al2023, handler bootstrap, InvokeMode RESPONSE_STREAM),
 // for teams whose API runs on AWS while their files live in OSS. It serves
-// the very http.Handler the FC function serves (package uploadpolicy); only
-// the adapter differs: lambdaurl here, shared/fchttp on FC. Alibaba Cloud
-// credentials come from ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (a RAM user's
-// AccessKey, e.g. from Secrets Manager): AWS has no Alibaba role to lend.
+// the very http.Handler the FC function serves, wired by the same
+// functions/sign/app.Setup; only the adapter differs: lambdaurl here,
+// shared/fchttp on FC. Alibaba Cloud credentials come from
+// ALIBABA_CLOUD_ACCESS_KEY_ID/_SECRET (a RAM user's AccessKey, e.g. from
+// Secrets Manager): AWS has no Alibaba role to lend.
 //
 // Build with `make build-lambda` (-tags lambda.norpc, static linux/amd64).
 package main
 
 import (
-	"context"
-	"io"
-	"log/slog"
-	"net/http"
 	"os"
-	"strings"
-	"time"
 
-	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-lambda-go/lambdaurl"
 
-	"github.com/ossupload/ossupload/shared/auth"
-	"github.com/ossupload/ossupload/shared/credentials"
-	"github.com/ossupload/ossupload/shared/httpapi"
-	"github.com/ossupload/ossupload/shared/logging"
-	"github.com/ossupload/ossupload/shared/uploadpolicy"
+	signapp "github.com/ossupload/ossupload/functions/sign/app"
+	"github.com/ossupload/ossupload/shared/baseconfig"
+	"github.com/ossupload/ossupload/shared/lambdahttp"
 )
 
 func main() {
-	h, logger, err := setup(os.Getenv, time.Now, nil)
+	h, logger, err := signapp.Setup(os.Getenv, signapp.Options{})
 	if err != nil {
-		logger.Error("not starting", "problems", strings.Split(err.Error(), "\n"))
+		baseconfig.LogRefusal(logger, err)
 		os.Exit(1)
 	}
-	lambdaurl.Start(withRequestID(h))
-}
-
-// setup is the same wiring as functions/sign (environment -> Config ->
-// Validate -> dependencies); now and random are injected for the tests
-// (random nil = crypto/rand).
-func setup(getenv func(string) string, now func() time.Time, random io.Reader) (http.Handler, *slog.Logger, error) {
-	cfg := uploadpolicy.FromEnv(getenv)
-	logger := logging.New(os.Stderr, cfg.LogLevel)
-	if err := cfg.Validate(); err != nil {
-		return nil, logger, err
-	}
-	ac := cfg.AuthConfig()
-	ac.Now = now
-	authn, err := auth.New(context.Background(), ac)
-	if err != nil {
-		return nil, logger, err
-	}
-	creds := credentials.Chain{Getenv: getenv}
-	h, err := uploadpolicy.New(cfg, uploadpolicy.Deps{
-		Auth:        authn,
-		Credentials: creds,
-		Tags: uploadpolicy.OSSTagReader{
-			Endpoint: cfg.Endpoint, Region: cfg.Region, Bucket: cfg.Bucket, Credentials: creds,
-		},
-		Now:    now,
-		Random: random,
-		Logger: logger,
-	})
-	return h, logger, err
-}
-
-// withRequestID puts the Lambda request id where the handler's logging and
-// error responses look for it (shared/fchttp does the same with FC's).
-func withRequestID(h http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if lc, ok := lambdacontext.FromContext(r.Context()); ok && lc.AwsRequestID != "" {
-			r = r.WithContext(httpapi.WithRequestID(r.Context(), lc.AwsRequestID))
-		}
-		h.ServeHTTP(w, r)
-	})
+	lambdaurl.Start(lambdahttp.WithRequestID(h))
 }

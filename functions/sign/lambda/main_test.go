@@ -18,7 +18,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/golang-jwt/jwt/v5"
 
+	signapp "github.com/ossupload/ossupload/functions/sign/app"
 	"github.com/ossupload/ossupload/shared/fchttp"
+	"github.com/ossupload/ossupload/shared/lambdahttp"
 )
 
 const jwtSecret = "lambda-variant-test-secret-0123456789abcdef"
@@ -47,7 +49,7 @@ func fixedRandom() io.Reader {
 
 func newTestHandler(t *testing.T) http.Handler {
 	t.Helper()
-	h, _, err := setup(func(k string) string { return testEnv[k] }, func() time.Time { return fixedNow }, fixedRandom())
+	h, _, err := signapp.Setup(func(k string) string { return testEnv[k] }, signapp.Options{Now: func() time.Time { return fixedNow }, Random: fixedRandom(), Log: io.Discard})
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
@@ -104,7 +106,7 @@ func viaFC(t *testing.T, h http.Handler, ev fcevents.HTTPTriggerEvent) answer {
 func viaLambda(t *testing.T, h http.Handler, ev *events.LambdaFunctionURLRequest) answer {
 	t.Helper()
 	ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: ev.RequestContext.RequestID})
-	resp, err := lambdaurl.Wrap(withRequestID(h))(ctx, ev)
+	resp, err := lambdaurl.Wrap(lambdahttp.WithRequestID(h))(ctx, ev)
 	if err != nil {
 		t.Fatalf("lambdaurl: %v", err)
 	}
@@ -171,7 +173,7 @@ func header(h map[string]string, name string) string {
 // every problem and never the secret.
 func TestSetupRejectsBadConfiguration(t *testing.T) {
 	env := map[string]string{"OSS_REGION": "oss-cn-hangzhou", "AUTH_JWT_SECRET": "short-secret-value"}
-	_, _, err := setup(func(k string) string { return env[k] }, time.Now, nil)
+	_, _, err := signapp.Setup(func(k string) string { return env[k] }, signapp.Options{Log: io.Discard})
 	if err == nil {
 		t.Fatal("setup accepted an invalid configuration")
 	}

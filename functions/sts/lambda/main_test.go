@@ -18,7 +18,9 @@ import (
 	"github.com/aws/aws-lambda-go/lambdaurl"
 	"github.com/golang-jwt/jwt/v5"
 
+	stsapp "github.com/ossupload/ossupload/functions/sts/app"
 	"github.com/ossupload/ossupload/shared/fchttp"
+	"github.com/ossupload/ossupload/shared/lambdahttp"
 	"github.com/ossupload/ossupload/shared/stsvend"
 )
 
@@ -52,7 +54,7 @@ func (f *fakeSTS) AssumeRole(_ context.Context, in stsvend.AssumeRoleInput) (sts
 
 func newTestHandler(t *testing.T, sts stsvend.AssumeRoler) http.Handler {
 	t.Helper()
-	h, _, err := setup(func(k string) string { return testEnv[k] }, func() time.Time { return fixedNow }, sts)
+	h, _, err := stsapp.Setup(func(k string) string { return testEnv[k] }, stsapp.Options{Now: func() time.Time { return fixedNow }, STS: sts, Log: io.Discard})
 	if err != nil {
 		t.Fatalf("setup: %v", err)
 	}
@@ -110,7 +112,7 @@ func TestLambdaAnswersLikeFC(t *testing.T) {
 				fcBody = string(b)
 			}
 			ctx := lambdacontext.NewContext(context.Background(), &lambdacontext.LambdaContext{AwsRequestID: lEv.RequestContext.RequestID})
-			lResp, err := lambdaurl.Wrap(withRequestID(newTestHandler(t, lSTS)))(ctx, &lEv)
+			lResp, err := lambdaurl.Wrap(lambdahttp.WithRequestID(newTestHandler(t, lSTS)))(ctx, &lEv)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -150,7 +152,7 @@ func header(h map[string]string, name string) string {
 
 func TestSetupRejectsBadConfiguration(t *testing.T) {
 	env := map[string]string{"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", "AUTH_JWT_SECRET": "short-secret-value"}
-	_, _, err := setup(func(k string) string { return env[k] }, time.Now, &fakeSTS{})
+	_, _, err := stsapp.Setup(func(k string) string { return env[k] }, stsapp.Options{STS: &fakeSTS{}, Log: io.Discard})
 	if err == nil {
 		t.Fatal("setup accepted an invalid configuration")
 	}

@@ -1,0 +1,103 @@
+// Package browserconfig reads and checks what the functions browsers call
+// (sign, sts) share: OSS_UPLOAD_URL, the AUTH_* block and
+// CORS_ALLOWED_ORIGINS. See package baseconfig for the rest.
+package browserconfig
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/ossupload/ossupload/shared/auth"
+	"github.com/ossupload/ossupload/shared/baseconfig"
+	"github.com/ossupload/ossupload/shared/config"
+)
+
+// MinJWTSecretBytes is the shortest AUTH_JWT_SECRET accepted (the
+// authenticator's own minimum).
+const MinJWTSecretBytes = auth.MinSecretBytes
+
+// Auth is the AUTH_* block: how callers of sign and sts prove who they are.
+type Auth struct {
+	JWTSecret      []byte // AUTH_JWT_SECRET (HS256)
+	JWKSURL        string // AUTH_JWKS_URL (RS256/ES256 keys)
+	Issuer         string // AUTH_ISSUER
+	Audience       string // AUTH_AUDIENCE
+	AllowAnonymous bool   // AUTH_ALLOW_ANONYMOUS
+}
+
+// ReadAuth reads the AUTH_* block.
+func ReadAuth(env *config.Env) Auth {
+	var a Auth
+	if s := env.String("AUTH_JWT_SECRET", ""); s != "" {
+		a.JWTSecret = []byte(s)
+	}
+	if env.String("AUTH_JWKS_URL", "") != "" {
+		a.JWKSURL = env.URL("AUTH_JWKS_URL", "")
+	}
+	a.Issuer = env.String("AUTH_ISSUER", "")
+	a.Audience = env.String("AUTH_AUDIENCE", "")
+	a.AllowAnonymous = env.Bool("AUTH_ALLOW_ANONYMOUS", false)
+	return a
+}
+
+// Check adds what is wrong with a to p, never quoting the secret.
+func (a Auth) Check(p *config.Problems) {
+	switch {
+	case len(a.JWTSecret) > 0 && a.JWKSURL != "":
+		p.Add("AUTH_JWKS_URL", "set only one of AUTH_JWT_SECRET and AUTH_JWKS_URL")
+	case len(a.JWTSecret) == 0 && a.JWKSURL == "" && !a.AllowAnonymous:
+		p.Add("AUTH_JWT_SECRET", "set AUTH_JWT_SECRET or AUTH_JWKS_URL (or AUTH_ALLOW_ANONYMOUS=true to allow anonymous callers)")
+	}
+	if len(a.JWTSecret) > 0 && len(a.JWTSecret) < MinJWTSecretBytes {
+		p.Add("AUTH_JWT_SECRET", "must be at least %d bytes (make one with: openssl rand -base64 48)", MinJWTSecretBytes)
+	}
+}
+
+// AuthConfig returns the authenticator configuration (the clock and HTTP
+// client are the caller's).
+func (a Auth) AuthConfig() auth.Config {
+	return auth.Config{JWTSecret: a.JWTSecret, JWKSURL: a.JWKSURL, Issuer: a.Issuer, Audience: a.Audience,
+		AllowAnonymous: a.AllowAnonymous}
+}
+
+// Authenticator builds the authenticator a describes, with now as its
+// clock (and auth's default client for the JWKS fetch).
+func (a Auth) Authenticator(now func() time.Time) (*auth.Authenticator, error) {
+	ac := a.AuthConfig()
+	ac.Now = now
+	authn, err := auth.New(context.Background(), ac)
+	if err != nil {
+		return nil, fmt.Errorf("authentication setup failed: %w", err)
+	}
+	return authn, nil
+}
+
+// Browser is what the browser-facing functions (sign, sts) share.
+type Browser struct {
+	UploadURL string // OSS_UPLOAD_URL: where browsers upload
+	Auth
+	CORSAllowedOrigins []string // CORS_ALLOWED_ORIGINS
+}
+
+// Read reads Browser; OSS_UPLOAD_URL defaults to b's bucket URL.
+func Read(env *config.Env, b baseconfig.Base) Browser {
+	return Browser{
+		UploadURL:          env.URL("OSS_UPLOAD_URL", b.DefaultUploadURL()),
+		Auth:               ReadAuth(env),
+		CORSAllowedOrigins: env.List("CORS_ALLOWED_ORIGINS", nil),
+	}
+}
+
+// Check adds what is wrong with w to p.
+func (w Browser) Check(p *config.Problems) {
+	if !config.ValidHTTPURL(w.UploadURL) {
+		p.Add("OSS_UPLOAD_URL", "must be an http(s) URL, e.g. https://<bucket>.oss-<region>.aliyuncs.com")
+	}
+	w.Auth.Check(p)
+	for _, o := range w.CORSAllowedOrigins {
+		if o != "*" && !config.ValidOrigin(o) {
+			p.Add("CORS_ALLOWED_ORIGINS", "entry %q is not an origin like https://app.example.com", o)
+		}
+	}
+}
