@@ -209,7 +209,8 @@ func (r Rules) CheckDeclared(size int64, contentType string) error {
 	// signed that can only be rejected, and nothing verify would accept is
 	// refused here.
 	if !r.Allows(contentType) {
-		if IsActive(NormalizeType(contentType)) {
+		if t := NormalizeType(contentType); IsActive(t) && r.TypeAllowed(t) {
+			// Only a wildcard admitted it: say why the wildcard is not enough.
 			return newError(CodeTypeNotAllowed, "active content (HTML, SVG, XML, JavaScript) is allowed only when UPLOAD_ALLOWED_TYPES lists its exact type")
 		}
 		return newError(CodeTypeNotAllowed, "content type is not allowed")
