@@ -39,7 +39,26 @@ func main() {
 		"upload to the bucket, e.g. a frontend's dev server http://localhost:5173 (* = any); default: $CORS_ALLOWED_ORIGINS")
 	flag.DurationVar(&cfg.TimerInterval, "timer-interval", 0, "fire every enabled timer trigger of s.yaml this often instead of its cronExpression (e.g. 2s to see the sweep)")
 	flag.StringVar(&cfg.DropOSSEventsUnder, "drop-oss-events", "", "lose the OSS events of keys under this prefix, as if FC had dropped them (the sweep judges those uploads)")
+	var routesFile string
+	flag.StringVar(&routesFile, "routes", "", "JSON file of upload routes to give the functions as UPLOAD_ROUTES (README \"Upload routes\"); default: s.yaml's")
+	cfg.FunctionEnv = map[string]string{}
+	flag.Func("env", "NAME=VALUE to add to every function's environment, as a deployment would (repeatable), e.g. -env UPLOAD_HOOK_URL=http://127.0.0.1:3000/hook", func(s string) error {
+		name, value, ok := strings.Cut(s, "=")
+		if !ok || name == "" {
+			return fmt.Errorf("want NAME=VALUE, got %q", s)
+		}
+		cfg.FunctionEnv[name] = value
+		return nil
+	})
 	flag.Parse()
+	if routesFile != "" {
+		b, err := os.ReadFile(routesFile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "local stack: -routes:", err)
+			os.Exit(2)
+		}
+		cfg.FunctionEnv["UPLOAD_ROUTES"] = string(b)
+	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()

@@ -62,6 +62,11 @@ type Config struct {
 	// TimerInterval, when positive, replaces the interval of every enabled
 	// timer trigger of s.yaml (tests run the sweep every few hundred ms).
 	TimerInterval time.Duration
+	// FunctionEnv is set in every function's environment after s.yaml's
+	// values and before the stack's own (endpoints, secrets): what a
+	// deployment would add, such as UPLOAD_ROUTES or the UPLOAD_HOOK_*
+	// settings. An empty value removes the variable.
+	FunctionEnv map[string]string
 	// DropOSSEventsUnder, when set, loses the OSS events of keys under this
 	// prefix before they reach any function, as a dropped event would be
 	// lost: the sweep is what judges such uploads.
@@ -253,8 +258,26 @@ func (b *builder) loadFunctions() error {
 		return b.cfg.Getenv(k)
 	}
 	fns, err := sdevs.Load(b.cfg.SYAML, sdevs.Resolver{Getenv: b.getenv, Config: map[string]string{"AccountID": iam.AccountID}})
+	if err != nil {
+		return err
+	}
+	for k, v := range b.cfg.FunctionEnv {
+		if _, own := overrides[k]; own {
+			return fmt.Errorf("function environment: %s is set by the local stack itself", k)
+		}
+		for i := range fns {
+			if fns[i].Env == nil {
+				fns[i].Env = map[string]string{}
+			}
+			if v == "" {
+				delete(fns[i].Env, k)
+			} else {
+				fns[i].Env[k] = v
+			}
+		}
+	}
 	b.fns = fns
-	return err
+	return nil
 }
 
 // identities opens the identity store and sets up the developer, the FC

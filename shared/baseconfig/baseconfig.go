@@ -1,6 +1,6 @@
 // Package baseconfig reads and checks the settings every function shares
 // (Base: OSS_BUCKET, OSS_REGION, UPLOAD_PREFIX, UPLOAD_MAX_BYTES,
-// UPLOAD_ALLOWED_TYPES, LOG_LEVEL) and writes the one log line with which
+// UPLOAD_ALLOWED_TYPES, UPLOAD_ROUTES, LOG_LEVEL) and writes the one log line with which
 // every function refuses a configuration. Two sibling packages hold what
 // only some functions share: browserconfig (sign, sts: OSS_UPLOAD_URL,
 // AUTH_*, CORS_ALLOWED_ORIGINS) and verdictconfig (sign, verify:
@@ -20,25 +20,31 @@ import (
 
 	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/logging"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
 // Base is what every function reads.
 type Base struct {
-	Bucket   string            // OSS_BUCKET
-	Region   string            // OSS_REGION, e.g. "cn-hangzhou"
-	Rules    uploadrules.Rules // UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES
-	LogLevel slog.Level        // LOG_LEVEL: debug|info|warn|error
+	Bucket string            // OSS_BUCKET
+	Region string            // OSS_REGION, e.g. "cn-hangzhou"
+	Rules  uploadrules.Rules // UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES
+	// Routes (UPLOAD_ROUTES) are the named rule sets callers pick from;
+	// without UPLOAD_ROUTES one route, "default", made from Rules.
+	Routes   uploadroutes.Set
+	LogLevel slog.Level // LOG_LEVEL: debug|info|warn|error
 }
 
 // Read reads Base from env, recording in env what cannot be read.
 func Read(env *config.Env) Base {
-	return Base{
-		Bucket:   env.Required("OSS_BUCKET"),
-		Region:   env.Required("OSS_REGION"),
-		Rules:    uploadrules.FromEnv(env),
-		LogLevel: logging.LevelFromEnv(env),
+	b := Base{
+		Bucket: env.Required("OSS_BUCKET"),
+		Region: env.Required("OSS_REGION"),
+		Rules:  uploadrules.FromEnv(env),
 	}
+	b.Routes = uploadroutes.FromEnv(env, b.Rules)
+	b.LogLevel = logging.LevelFromEnv(env)
+	return b
 }
 
 // Check adds what is wrong with b to p.

@@ -1,6 +1,7 @@
 // Package browserconfig reads and checks what the functions browsers call
-// (sign, sts) share: OSS_UPLOAD_URL, the AUTH_* block and
-// CORS_ALLOWED_ORIGINS. See package baseconfig for the rest.
+// (sign, sts) share: OSS_UPLOAD_URL, the AUTH_* block, the pre-sign hook
+// (UPLOAD_HOOK_*) and CORS_ALLOWED_ORIGINS. See package baseconfig for the
+// rest.
 package browserconfig
 
 import (
@@ -11,6 +12,9 @@ import (
 	"github.com/ossupload/ossupload/shared/auth"
 	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
+	"github.com/ossupload/ossupload/shared/uploadhook"
+	"github.com/ossupload/ossupload/shared/uploadpin"
 )
 
 // MinJWTSecretBytes is the shortest AUTH_JWT_SECRET accepted (the
@@ -77,7 +81,63 @@ func (a Auth) Authenticator(now func() time.Time) (*auth.Authenticator, error) {
 type Browser struct {
 	UploadURL string // OSS_UPLOAD_URL: where browsers upload
 	Auth
+	Hook
 	CORSAllowedOrigins []string // CORS_ALLOWED_ORIGINS
+}
+
+// Hook timeout bounds (UPLOAD_HOOK_TIMEOUT_SECONDS): the caller waits for
+// the hook before anything is signed, so it must answer fast.
+const (
+	DefaultHookTimeout = 3 * time.Second
+	MaxHookTimeout     = 10 * time.Second
+)
+
+// Hook is the app's pre-sign hook (package uploadhook).
+type Hook struct {
+	HookURL     string        // UPLOAD_HOOK_URL; "" = no hook
+	HookSecret  string        // UPLOAD_HOOK_SECRET: whsec_<base64>, required with the URL
+	HookTimeout time.Duration // UPLOAD_HOOK_TIMEOUT_SECONDS
+}
+
+// ReadHook reads the UPLOAD_HOOK_* settings.
+func ReadHook(env *config.Env) Hook {
+	return Hook{
+		HookURL:     env.URL("UPLOAD_HOOK_URL", ""),
+		HookSecret:  env.String("UPLOAD_HOOK_SECRET", ""),
+		HookTimeout: time.Duration(env.Int("UPLOAD_HOOK_TIMEOUT_SECONDS", int64(DefaultHookTimeout/time.Second), 1, int64(MaxHookTimeout/time.Second))) * time.Second,
+	}
+}
+
+// Check adds what is wrong with h to p, never quoting the secret.
+func (h Hook) Check(p *config.Problems) {
+	if h.HookURL == "" && h.HookSecret == "" {
+		return
+	}
+	if h.HookURL == "" {
+		p.Add("UPLOAD_HOOK_URL", "required when UPLOAD_HOOK_SECRET is set (or remove the secret)")
+	}
+	if _, err := stdwebhook.ParseSecret(h.HookSecret); err != nil {
+		p.Add("UPLOAD_HOOK_SECRET", "required with UPLOAD_HOOK_URL and given to verify too; %v; make one with: "+
+			"echo \"whsec_$(openssl rand -base64 32)\"", err)
+	}
+}
+
+// HookClient returns the hook's client, or nil when no hook is configured.
+func (h Hook) HookClient(now func() time.Time) *uploadhook.Client {
+	if h.HookURL == "" {
+		return nil
+	}
+	return &uploadhook.Client{URL: h.HookURL, Secret: h.HookSecret, Timeout: h.HookTimeout, Now: now}
+}
+
+// PinKey is the key of the pins that bind the hook's metadata to an upload
+// (package uploadpin), or nil when no hook is configured.
+func (h Hook) PinKey() []byte {
+	key, err := stdwebhook.ParseSecret(h.HookSecret)
+	if h.HookURL == "" || err != nil {
+		return nil
+	}
+	return uploadpin.Key(key)
 }
 
 // Read reads Browser; OSS_UPLOAD_URL defaults to b's bucket URL.
@@ -85,6 +145,7 @@ func Read(env *config.Env, b baseconfig.Base) Browser {
 	return Browser{
 		UploadURL:          env.URL("OSS_UPLOAD_URL", b.DefaultUploadURL()),
 		Auth:               ReadAuth(env),
+		Hook:               ReadHook(env),
 		CORSAllowedOrigins: env.List("CORS_ALLOWED_ORIGINS", nil),
 	}
 }
@@ -95,6 +156,7 @@ func (w Browser) Check(p *config.Problems) {
 		p.Add("OSS_UPLOAD_URL", "must be an http(s) URL, e.g. https://<bucket>.oss-<region>.aliyuncs.com")
 	}
 	w.Auth.Check(p)
+	w.Hook.Check(p)
 	for _, o := range w.CORSAllowedOrigins {
 		if o != "*" && !config.ValidOrigin(o) {
 			p.Add("CORS_ALLOWED_ORIGINS", "entry %q is not an origin like https://app.example.com", o)

@@ -8,6 +8,7 @@ import (
 	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/config"
 	"github.com/ossupload/ossupload/shared/stdwebhook"
+	"github.com/ossupload/ossupload/shared/uploadpin"
 	"github.com/ossupload/ossupload/shared/verdictconfig"
 )
 
@@ -21,6 +22,11 @@ type Config struct {
 	WebhookURL     string        // WEBHOOK_URL; "" = no webhook
 	WebhookSecret  string        // WEBHOOK_SECRET, whsec_<base64> (stdwebhook.ParseSecret); required with WEBHOOK_URL
 	WebhookTimeout time.Duration // WEBHOOK_TIMEOUT_SECONDS, default 5
+	// HookSecret (UPLOAD_HOOK_SECRET) is the pre-sign hook's secret that
+	// sign and sts share; verify derives from it the key of the pins that
+	// vouch for the hook's metadata (package uploadpin). "" = no hook: the
+	// app's metadata is never passed on.
+	HookSecret string
 
 	read config.Problems // problems found while reading the environment
 }
@@ -31,8 +37,12 @@ func (c Config) String() string {
 	if c.WebhookSecret != "" {
 		secret = "[REDACTED]"
 	}
-	return fmt.Sprintf("{Bucket:%s Region:%s Endpoint:%s Rules:%+v QuarantinePrefix:%s SweepMinAge:%s RejectAction:%s WebhookURL:%t WebhookSecret:%s WebhookTimeout:%s LogLevel:%s}",
-		c.Bucket, c.Region, c.Endpoint, c.Rules, c.QuarantinePrefix, c.SweepMinAge, c.RejectAction, c.WebhookURL != "", secret, c.WebhookTimeout, c.LogLevel)
+	hook := ""
+	if c.HookSecret != "" {
+		hook = "[REDACTED]"
+	}
+	return fmt.Sprintf("{Bucket:%s Region:%s Endpoint:%s Rules:%+v QuarantinePrefix:%s SweepMinAge:%s RejectAction:%s WebhookURL:%t WebhookSecret:%s WebhookTimeout:%s HookSecret:%s Routes:%d LogLevel:%s}",
+		c.Bucket, c.Region, c.Endpoint, c.Rules, c.QuarantinePrefix, c.SweepMinAge, c.RejectAction, c.WebhookURL != "", secret, c.WebhookTimeout, hook, len(c.Routes.Routes()), c.LogLevel)
 }
 
 // GoString is String, so %#v cannot print the secret either.
@@ -51,6 +61,7 @@ func FromEnv(getenv func(string) string) Config {
 	c.WebhookURL = env.URL("WEBHOOK_URL", "")
 	c.WebhookSecret = env.String("WEBHOOK_SECRET", "")
 	c.WebhookTimeout = time.Duration(env.Int("WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60)) * time.Second
+	c.HookSecret = env.String("UPLOAD_HOOK_SECRET", "")
 	c.read = env.Problems()
 	return c
 }
@@ -75,8 +86,23 @@ func (c Config) Validate() error {
 				"; make one with: echo \"whsec_$(openssl rand -base64 32)\" and give receivers the same value", err)
 		}
 	}
+	if c.HookSecret != "" {
+		if _, err := stdwebhook.ParseSecret(c.HookSecret); err != nil {
+			p.Add("UPLOAD_HOOK_SECRET", "%v; use the value sign and sts have", err)
+		}
+	}
 	if c.WebhookTimeout <= 0 {
 		p.Add("WEBHOOK_TIMEOUT_SECONDS", "must be a positive number of seconds")
 	}
 	return c.read.Merge(p).Err()
+}
+
+// PinKey is the key of the hook metadata pins (package uploadpin), or nil
+// without UPLOAD_HOOK_SECRET.
+func (c Config) PinKey() []byte {
+	key, err := stdwebhook.ParseSecret(c.HookSecret)
+	if err != nil {
+		return nil
+	}
+	return uploadpin.Key(key)
 }
