@@ -8,6 +8,7 @@ package faultset
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"path"
 	"sync"
@@ -176,4 +177,27 @@ func wire[F any](ft F, d time.Duration) (json.RawMessage, error) {
 	}
 	fields["delay"], _ = json.Marshal(d.String())
 	return json.Marshal(fields)
+}
+
+// Fill applies the defaults every emulator's faults share and checks them:
+// an error fault answers 503 unless it asks for 500 or 503, a slow fault
+// without a delay waits a minute, and the pattern (named what in the
+// error) must be a path.Match pattern.
+func Fill(isError bool, status *int, isSlow bool, delay *time.Duration, what, pattern string) error {
+	if isError {
+		switch *status {
+		case 0:
+			*status = http.StatusServiceUnavailable
+		case http.StatusServiceUnavailable, http.StatusInternalServerError:
+		default:
+			return fmt.Errorf("fault status %d: want 500 or 503", *status)
+		}
+	}
+	if isSlow && *delay <= 0 {
+		*delay = time.Minute
+	}
+	if _, err := path.Match(pattern, ""); err != nil {
+		return fmt.Errorf("fault %s pattern %q: %w", what, pattern, err)
+	}
+	return nil
 }

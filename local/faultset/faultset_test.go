@@ -106,3 +106,25 @@ func TestAdmin(t *testing.T) {
 		t.Errorf("PUT: %d", w.Code)
 	}
 }
+
+func TestFill(t *testing.T) {
+	status, delay := 0, time.Duration(0)
+	if err := Fill(true, &status, true, &delay, "key", "uploads/*"); err != nil || status != http.StatusServiceUnavailable || delay != time.Minute {
+		t.Fatalf("defaults: status %d, delay %s, %v", status, delay, err)
+	}
+	status, delay = http.StatusInternalServerError, time.Second
+	if err := Fill(true, &status, true, &delay, "key", ""); err != nil || status != 500 || delay != time.Second {
+		t.Fatalf("given values changed: status %d, delay %s, %v", status, delay, err)
+	}
+	status = http.StatusTeapot
+	if err := Fill(true, &status, false, &delay, "key", ""); err == nil {
+		t.Fatal("status 418 accepted")
+	}
+	status = http.StatusTeapot // not an error fault: the status is not its business
+	if err := Fill(false, &status, false, &delay, "key", ""); err != nil {
+		t.Fatalf("a non-error fault with a status: %v", err)
+	}
+	if err := Fill(false, &status, false, &delay, "session", "["); err == nil || !strings.Contains(err.Error(), "session pattern") {
+		t.Fatalf("bad pattern: %v", err)
+	}
+}

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"github.com/ossupload/ossupload/local/faultset"
 	"net/http"
-	"path"
 	"strconv"
 	"strings"
 	"sync"
@@ -119,20 +118,8 @@ func (f *Faults) Add(ft Fault) error {
 	default:
 		return fmt.Errorf("unknown fault action %q (want error, slow, drop or kill)", ft.Action)
 	}
-	if ft.Action == FaultError {
-		switch ft.Status {
-		case 0:
-			ft.Status = http.StatusServiceUnavailable
-		case http.StatusServiceUnavailable, http.StatusInternalServerError:
-		default:
-			return fmt.Errorf("fault status %d: want 500 or 503", ft.Status)
-		}
-	}
-	if ft.Action == FaultSlow && ft.Delay <= 0 {
-		ft.Delay = time.Minute
-	}
-	if _, err := path.Match(ft.Key, ""); err != nil {
-		return fmt.Errorf("fault key pattern %q: %w", ft.Key, err)
+	if err := faultset.Fill(ft.Action == FaultError, &ft.Status, ft.Action == FaultSlow, &ft.Delay, "key", ft.Key); err != nil {
+		return err
 	}
 	f.set.Add(ft)
 	return nil

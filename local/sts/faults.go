@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"path"
 	"strings"
 	"time"
 )
@@ -82,20 +81,8 @@ func (f *Faults) Add(ft Fault) error {
 	default:
 		return fmt.Errorf("unknown fault action %q (want throttle, error, slow or drop)", ft.Action)
 	}
-	if ft.Action == FaultError {
-		switch ft.Status {
-		case 0:
-			ft.Status = http.StatusServiceUnavailable
-		case http.StatusServiceUnavailable, http.StatusInternalServerError:
-		default:
-			return fmt.Errorf("fault status %d: want 500 or 503", ft.Status)
-		}
-	}
-	if ft.Action == FaultSlow && ft.Delay <= 0 {
-		ft.Delay = time.Minute
-	}
-	if _, err := path.Match(ft.Session, ""); err != nil {
-		return fmt.Errorf("fault session pattern %q: %w", ft.Session, err)
+	if err := faultset.Fill(ft.Action == FaultError, &ft.Status, ft.Action == FaultSlow, &ft.Delay, "session", ft.Session); err != nil {
+		return err
 	}
 	f.set.Add(ft)
 	return nil
