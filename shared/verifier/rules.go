@@ -91,8 +91,8 @@ func storedType(info ObjectInfo) string {
 // precheck applies every rule that needs no content bytes, in a fixed order
 // (the first failure is the verdict): invalid-key, outside-prefix,
 // owner-mismatch, not-plain-object, storage-class, empty, too-large (over
-// UPLOAD_MAX_BYTES, which bounds every route and so everything copied for
-// review), then the route (judgeRoute: unknown-route, route-mismatch,
+// UPLOAD_MAX_BYTES, which bounds every route and so every copy kept for
+// review of a reason judged after it), then the route (judgeRoute: unknown-route, route-mismatch,
 // too-large and too-small for the route's sizes, unpinned-metadata), then
 // size-mismatch, unsafe-header and the type rules that HEAD alone decides
 // with the route's rules (type-mismatch between the stored and the
