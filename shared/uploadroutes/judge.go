@@ -6,8 +6,9 @@ import (
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
-// Reasons a verdict records when an object's route is wrong; the verifier
-// package's Reason* codes are spelled the same way.
+// Reasons a verdict records when an object's route is wrong. They are
+// spelled only here: package verifier declares its Reason* codes for them
+// from these constants.
 const (
 	ReasonOutsidePrefix = "outside-prefix" // not under an owner's prefix
 	ReasonUnknownRoute  = "unknown-route"  // the key lies in no configured route's directory

@@ -30,7 +30,7 @@ func verifyAccepts(r uploadrules.Rules, ct, pinned string) (Verdict, bool) {
 		Size: 10, ContentType: stored, ObjectType: "Normal", StorageClass: "Standard",
 		Meta: map[string]string{"owner": "u1", "declared-type": pinned},
 	}
-	v, ok := precheck(r, "uploads/u1/2026/file.bin", info)
+	v, _, ok := precheck(defaultJudge(r), "uploads/u1/2026/file.bin", info)
 	return v, ok
 }
 
@@ -134,7 +134,7 @@ func TestSignAndVerifyStrictTypes(t *testing.T) {
 		var v Verdict
 		if row.content == nil {
 			info.Size = 10
-			v, _ = precheck(r, "uploads/u1/2026/file.bin", info)
+			v, _, _ = precheck(defaultJudge(r), "uploads/u1/2026/file.bin", info)
 		} else {
 			v = Check(r, "uploads/u1/2026/file.bin", info, row.content)
 		}

@@ -12,13 +12,15 @@
 // control characters), outside-prefix, owner-mismatch (x-oss-meta-owner vs
 // the key's owner segment), not-plain-object (x-oss-object-type other than
 // Normal or Multipart: symlinks, appendable objects), storage-class
-// (Archive, ColdArchive, DeepColdArchive), empty, too-large, size-mismatch
-// (x-oss-meta-declared-size), unsafe-header (Content-Encoding other than
+// (Archive, ColdArchive, DeepColdArchive), empty, too-large
+// (UPLOAD_MAX_BYTES), then the route (see Routes below: unknown-route,
+// route-mismatch, too-large and too-small for the route's sizes,
+// unpinned-metadata), size-mismatch (x-oss-meta-declared-size), unsafe-header (Content-Encoding other than
 // identity, Content-Disposition other than attachment, Content-Type
 // parameters other than an ASCII-compatible charset on text), type-mismatch
 // (stored Content-Type vs x-oss-meta-declared-type, exact normalised media
 // type) and type-not-allowed (stored, declared or extension type not in
-// UPLOAD_ALLOWED_TYPES; active content - HTML, XHTML, SVG, XML, JavaScript,
+// the route's types, UPLOAD_ALLOWED_TYPES without routes; active content - HTML, XHTML, SVG, XML, JavaScript,
 // see uploadrules.IsActive - only when listed by its exact name). When those pass, the
 // first SniffLimit (3 KiB) bytes are read with a ranged, If-Match GET and
 // sniffed with github.com/gabriel-vasile/mimetype: type-mismatch (sniffed
@@ -27,6 +29,28 @@
 // name types were judged by uploadrules.Rules.Allows). A text object is then
 // read whole (up to TextScanLimit, else unverifiable) and scanned for
 // markup a sniffing browser would render (active-content; see ScanText).
+//
+// # Routes
+//
+// Each object is judged by one route (package uploadroutes): the one whose
+// directory under the owner's prefix holds the key, which x-oss-meta-route
+// must name (uploadroutes.Set.Judge). A key in no route's directory is
+// rejected unknown-route; a route metadata naming another route, or absent
+// when UPLOAD_ROUTES is set, route-mismatch. The route's types, maxBytes
+// and minBytes then apply (uploadroutes.Route.Rules). Without UPLOAD_ROUTES
+// the single default route is the UPLOAD_* rules with no directory, and
+// the route metadata may be absent: objects are judged exactly as before
+// routes existed.
+//
+// The app's metadata (user metadata other than the service's own names,
+// uploadhook.ReservedMetadata) is passed to the webhook only when verify
+// has the pin key (Verifier.PinKey, from UPLOAD_HOOK_SECRET) and the
+// object's x-oss-meta-upload-pin is valid (uploadpin.Valid) for its route,
+// owner, metadata and either its key (sign) or the owner's route directory
+// (sts). With the pin key, an object with app metadata or a pin that no
+// valid pin vouches for is rejected unpinned-metadata: an STS holder can
+// send any x-oss-meta-* header, so the app must never see metadata the
+// server did not pin. Without it the app's metadata is ignored.
 //
 // # Verdict
 //
@@ -39,7 +63,8 @@
 // (x-oss-copy-source-if-match), and deleted ("quarantine"); deleted
 // ("delete"); or left tagged ("tag"). With "quarantine", the reasons in
 // notKeptForReview (too-large, empty, not-plain-object, storage-class,
-// invalid-key) are deleted outright, never copied.
+// invalid-key) are deleted outright, never copied; the route's reasons
+// are judged only below UPLOAD_MAX_BYTES, so their copies are at most that.
 //
 // A verdict describes exactly the bytes it was computed on: every read is
 // If-Match on the HEAD's ETag, the tags name that ETag, each tag write is
@@ -99,8 +124,8 @@
 //
 // # Webhook
 //
-// A JSON Notification POSTed to the configured URL the Standard Webhooks
-// way: webhook-id (MessageID: stable per object version), webhook-timestamp
+// A JSON Notification (with the object's route and its pinned app
+// metadata) POSTed to the configured URL the Standard Webhooks way: webhook-id (MessageID: stable per object version), webhook-timestamp
 // (Unix seconds of the attempt) and webhook-signature = "v1," + base64
 // HMAC-SHA256(key, id.timestamp.body), the key being the bytes of the
 // whsec_ secret (stdwebhook.ParseSecret). Receivers check it with a standardwebhooks

@@ -11,26 +11,33 @@ import (
 
 	"github.com/gabriel-vasile/mimetype"
 
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
-// Reason codes recorded in the upload-reason tag of a rejected object. The
-// README's verdict section lists them; reasonActions says which are kept
-// in quarantine for review.
+// Reason codes recorded in the upload-reason tag of a rejected object, in
+// the order precheck applies them. The README's verdict section lists
+// them; notKeptForReview says which are deleted rather than kept in
+// quarantine for review. The reasons a route decides are spelled once, in
+// package uploadroutes, whose Set.Judge and Route.SizeReason return them.
 const (
-	ReasonInvalidKey     = "invalid-key"      // invalid UTF-8, control or bidirectional-control characters
-	ReasonOutsidePrefix  = "outside-prefix"   // not under an owner's prefix
-	ReasonOwnerMismatch  = "owner-mismatch"   // x-oss-meta-owner is not the key's owner
-	ReasonNotPlainObject = "not-plain-object" // a symlink, an appendable object, or an unknown object type
-	ReasonStorageClass   = "storage-class"    // Archive, ColdArchive, DeepColdArchive: not readable at once
-	ReasonEmpty          = "empty"
-	ReasonTooLarge       = "too-large"
-	ReasonSizeMismatch   = "size-mismatch"    // x-oss-meta-declared-size is not the stored size
-	ReasonUnsafeHeader   = "unsafe-header"    // Content-Encoding, Content-Disposition or Content-Type parameters change how it is served
-	ReasonTypeMismatch   = "type-mismatch"    // stored, declared, sniffed and extension types disagree
-	ReasonTypeNotAllowed = "type-not-allowed" // a type (stored, declared, sniffed or the extension's) is not allowed
-	ReasonActiveContent  = "active-content"   // text holding markup a browser would render
-	ReasonUnverifiable   = "unverifiable"     // text too big to scan, or in an encoding the scan cannot read
+	ReasonInvalidKey       = "invalid-key"                    // invalid UTF-8, control or bidirectional-control characters
+	ReasonOutsidePrefix    = uploadroutes.ReasonOutsidePrefix // not under an owner's prefix
+	ReasonOwnerMismatch    = "owner-mismatch"                 // x-oss-meta-owner is not the key's owner
+	ReasonNotPlainObject   = "not-plain-object"               // a symlink, an appendable object, or an unknown object type
+	ReasonStorageClass     = "storage-class"                  // Archive, ColdArchive, DeepColdArchive: not readable at once
+	ReasonEmpty            = "empty"
+	ReasonTooLarge         = uploadroutes.ReasonTooLarge      // above UPLOAD_MAX_BYTES or the route's maxBytes
+	ReasonUnknownRoute     = uploadroutes.ReasonUnknownRoute  // with UPLOAD_ROUTES: the key is in no route's directory
+	ReasonRouteMismatch    = uploadroutes.ReasonRouteMismatch // x-oss-meta-route is not the key's route, or absent with UPLOAD_ROUTES
+	ReasonTooSmall         = uploadroutes.ReasonTooSmall      // below the route's minBytes
+	ReasonUnpinnedMetadata = "unpinned-metadata"              // the app's metadata or an upload pin that no valid pin vouches for
+	ReasonSizeMismatch     = "size-mismatch"                  // x-oss-meta-declared-size is not the stored size
+	ReasonUnsafeHeader     = "unsafe-header"                  // Content-Encoding, Content-Disposition or Content-Type parameters change how it is served
+	ReasonTypeMismatch     = "type-mismatch"                  // stored, declared, sniffed and extension types disagree
+	ReasonTypeNotAllowed   = "type-not-allowed"               // a type (stored, declared, sniffed or the extension's) is not allowed
+	ReasonActiveContent    = "active-content"                 // text holding markup a browser would render
+	ReasonUnverifiable     = "unverifiable"                   // text too big to scan, or in an encoding the scan cannot read
 )
 
 // Status values recorded in the upload-status tag.
@@ -46,6 +53,12 @@ type Verdict struct {
 	Owner       string // the owner named by the key ("" when outside every owner prefix)
 	SniffedType string // "" when the content was not read (too large, empty, ...)
 	Detail      string // a human-readable explanation for logs (never a secret)
+	// Route is the name of the route whose directory holds the key ("" when
+	// the key is in none: outside-prefix, unknown-route, or judged before).
+	Route string
+	// Metadata are the app's metadata (the hook's, names without
+	// x-oss-meta-) that a valid upload pin vouches for; nil without one.
+	Metadata map[string]string
 }
 
 // Rejected reports whether the verdict is a rejection.
@@ -53,6 +66,12 @@ func (v Verdict) Rejected() bool { return v.Status == StatusRejected }
 
 func reject(reason, owner, detail string) Verdict {
 	return Verdict{Status: StatusRejected, Reason: reason, Owner: owner, Detail: detail}
+}
+
+// rejected is v (owner, route, metadata kept) rejected for reason.
+func (v Verdict) rejected(reason, detail string) Verdict {
+	v.Status, v.Reason, v.Detail = StatusRejected, reason, detail
+	return v
 }
 
 // declaredType is the policy-pinned x-oss-meta-declared-type, normalised
@@ -71,57 +90,65 @@ func storedType(info ObjectInfo) string {
 
 // precheck applies every rule that needs no content bytes, in a fixed order
 // (the first failure is the verdict): invalid-key, outside-prefix,
-// owner-mismatch, not-plain-object, storage-class, empty, too-large,
-// size-mismatch, unsafe-header, then the type rules that HEAD alone
-// decides (type-mismatch between the stored and the declared type,
-// type-not-allowed for either or for the extension's type). ok is false
-// when the object is already rejected.
-func precheck(r uploadrules.Rules, key string, info ObjectInfo) (v Verdict, ok bool) {
+// owner-mismatch, not-plain-object, storage-class, empty, too-large (over
+// UPLOAD_MAX_BYTES, which bounds every route and so every copy kept for
+// review of a reason judged after it), then the route (judgeRoute: unknown-route, route-mismatch,
+// too-large and too-small for the route's sizes, unpinned-metadata), then
+// size-mismatch, unsafe-header and the type rules that HEAD alone decides
+// with the route's rules (type-mismatch between the stored and the
+// declared type, type-not-allowed for either or for the extension's
+// type). ok is false when the object is already rejected; rules are the
+// route's, which contentCheck applies next.
+func precheck(j judge, key string, info ObjectInfo) (v Verdict, rules uploadrules.Rules, ok bool) {
 	if why := keyProblem(key); why != "" {
-		return reject(ReasonInvalidKey, "", why), false
+		return reject(ReasonInvalidKey, "", why), rules, false
 	}
-	owner, inside := r.OwnerOf(key)
+	owner, inside := j.base.OwnerOf(key)
 	if !inside {
-		return reject(ReasonOutsidePrefix, "", "key is not inside an owner prefix"), false
+		return reject(ReasonOutsidePrefix, "", "key is not inside an owner prefix"), rules, false
 	}
 	if m, has := info.Meta["owner"]; has && m != owner {
-		return reject(ReasonOwnerMismatch, owner, "x-oss-meta-owner differs from the key's owner"), false
+		return reject(ReasonOwnerMismatch, owner, "x-oss-meta-owner differs from the key's owner"), rules, false
 	}
 	if !plainObject(info.ObjectType) {
-		return reject(ReasonNotPlainObject, owner, "object type "+strconv.Quote(info.ObjectType)+" is not a plain upload"), false
+		return reject(ReasonNotPlainObject, owner, "object type "+strconv.Quote(info.ObjectType)+" is not a plain upload"), rules, false
 	}
 	if !readableClass(info.StorageClass) {
-		return reject(ReasonStorageClass, owner, "storage class "+strconv.Quote(info.StorageClass)+" cannot be read at once"), false
+		return reject(ReasonStorageClass, owner, "storage class "+strconv.Quote(info.StorageClass)+" cannot be read at once"), rules, false
 	}
 	if info.Size <= 0 {
-		return reject(ReasonEmpty, owner, "object is empty"), false
+		return reject(ReasonEmpty, owner, "object is empty"), rules, false
 	}
-	if info.Size > r.MaxBytes {
-		return reject(ReasonTooLarge, owner, "object is "+strconv.FormatInt(info.Size, 10)+" bytes, cap "+strconv.FormatInt(r.MaxBytes, 10)), false
+	if info.Size > j.base.MaxBytes {
+		return reject(ReasonTooLarge, owner, "object is "+strconv.FormatInt(info.Size, 10)+" bytes, cap "+strconv.FormatInt(j.base.MaxBytes, 10)), rules, false
+	}
+	v, rules, ok = j.judgeRoute(owner, key, info)
+	if !ok {
+		return v, rules, false
 	}
 	if d, has := info.Meta["declared-size"]; has {
 		n, err := strconv.ParseInt(strings.TrimSpace(d), 10, 64)
 		if err != nil || n != info.Size {
-			return reject(ReasonSizeMismatch, owner, "declared size differs from the stored size"), false
+			return v.rejected(ReasonSizeMismatch, "declared size differs from the stored size"), rules, false
 		}
 	}
 	if why := headerProblem(info); why != "" {
-		return reject(ReasonUnsafeHeader, owner, why), false
+		return v.rejected(ReasonUnsafeHeader, why), rules, false
 	}
 	stored, declared := storedType(info), declaredType(info)
 	if declared != "" && NormalizeType(info.ContentType) != declared {
-		return reject(ReasonTypeMismatch, owner, "stored Content-Type "+strconv.Quote(info.ContentType)+", declared "+declared), false
+		return v.rejected(ReasonTypeMismatch, "stored Content-Type "+strconv.Quote(info.ContentType)+", declared "+declared), rules, false
 	}
 	claims := []struct{ what, t string }{{"stored", stored}, {"declared", declared}, {"extension's", extensionType(key)}}
 	for _, t := range downloadTypes(info) {
 		claims = append(claims, struct{ what, t string }{"download name's", t})
 	}
 	for _, c := range claims {
-		if c.t != "" && !r.Allows(c.t) {
-			return reject(ReasonTypeNotAllowed, owner, c.what+" type "+c.t+" is not allowed"), false
+		if c.t != "" && !rules.Allows(c.t) {
+			return v.rejected(ReasonTypeNotAllowed, c.what+" type "+c.t+" is not allowed"), rules, false
 		}
 	}
-	return Verdict{Status: StatusVerified, Owner: owner}, true
+	return v, rules, true
 }
 
 // extendedParam matches the name of an RFC 8187 extended parameter
@@ -302,8 +329,15 @@ func needsScan(info ObjectInfo, sniffed string) bool {
 // is pure: the verifier applies the metadata rules first and reads bytes
 // only when they pass; Check is the same logic in one call for callers
 // that already hold the bytes.
+//
+// Check judges by the default route made from r (uploadroutes.Default), as
+// a verifier without UPLOAD_ROUTES and without UPLOAD_HOOK_SECRET does.
 func Check(r uploadrules.Rules, key string, info ObjectInfo, content []byte) Verdict {
-	v, ok := precheck(r, key, info)
+	return defaultJudge(r).check(key, info, content)
+}
+
+func (j judge) check(key string, info ObjectInfo, content []byte) Verdict {
+	v, r, ok := precheck(j, key, info)
 	if !ok {
 		return v
 	}

@@ -13,6 +13,7 @@ import (
 	"github.com/aliyun/fc-runtime-go-sdk/fccontext"
 
 	"github.com/ossupload/ossupload/shared/logging"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -37,8 +38,14 @@ const (
 // its fields; it holds no per-invocation state and is safe for concurrent
 // use when Store and Notifier are.
 type Verifier struct {
-	Bucket           string
-	Rules            uploadrules.Rules
+	Bucket string
+	Rules  uploadrules.Rules // UPLOAD_*: the prefix and the cap of every route
+	// Routes (UPLOAD_ROUTES) decide each object's route and so its sizes
+	// and types; the zero Set is uploadroutes.Default(Rules).
+	Routes uploadroutes.Set
+	// PinKey (uploadpin.Key of UPLOAD_HOOK_SECRET) checks the upload pins
+	// that vouch for the app's metadata; nil: that metadata is ignored.
+	PinKey           []byte
 	QuarantinePrefix string
 	Action           string    // ActionQuarantine (default), ActionDelete or ActionTag
 	Store            Store     // OSS access
@@ -197,7 +204,7 @@ func (v *Verifier) once(ctx context.Context, log *slog.Logger, rec Record) (agai
 		case err != nil:
 			return false, err
 		}
-		log.Info("verify: verdict recorded", "status", verdict.Status, "reason", verdict.Reason, "sniffedType", verdict.SniffedType, "detail", verdict.Detail)
+		log.Info("verify: verdict recorded", "status", verdict.Status, "reason", verdict.Reason, "route", verdict.Route, "sniffedType", verdict.SniffedType, "detail", verdict.Detail)
 	}
 
 	if tags[TagNotified] != info.ETag {
@@ -254,7 +261,7 @@ func (v *Verifier) sameVersion(ctx context.Context, key, etag string) error {
 // (up to TextScanLimit) and scanned for markup. Every read is If-Match on
 // the HEAD's ETag, so the verdict describes exactly those bytes.
 func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verdict, error) {
-	verdict, ok := precheck(v.Rules, key, info)
+	verdict, rules, ok := precheck(v.judge(), key, info)
 	if !ok {
 		return verdict, nil
 	}
@@ -271,7 +278,7 @@ func (v *Verifier) check(ctx context.Context, key string, info ObjectInfo) (Verd
 	if err != nil {
 		return Verdict{}, fmt.Errorf("read head of %q: %w", key, err)
 	}
-	verdict = contentCheck(v.Rules, key, info, Sniff(buf), verdict)
+	verdict = contentCheck(rules, key, info, Sniff(buf), verdict)
 	if verdict.Rejected() || !needsScan(info, verdict.SniffedType) {
 		return verdict, nil
 	}
@@ -305,7 +312,7 @@ func (v *Verifier) notify(ctx context.Context, rec Record, key string, info Obje
 	}
 	n := Notification{
 		Bucket: rec.Bucket, Key: key, Size: info.Size, ETag: info.ETag,
-		Owner: verdict.Owner, SniffedType: verdict.SniffedType,
+		Owner: verdict.Owner, Route: verdict.Route, Metadata: verdict.Metadata, SniffedType: verdict.SniffedType,
 		Verdict: verdict.Status, Reason: verdict.Reason,
 		EventName: rec.EventName, EventTime: rec.EventTime, RequestID: rec.RequestID,
 	}
@@ -339,7 +346,10 @@ func (v *Verifier) action() string {
 //	storage-class     Archive objects cannot be copied before a restore
 //	invalid-key       control characters break the tools reviewers use
 //
-// Every other reason is copied (at most UPLOAD_MAX_BYTES) for review.
+// Every other reason is copied for review (at most UPLOAD_MAX_BYTES for
+// all judged after that cap), the route's too: unknown-route,
+// route-mismatch, too-small and unpinned-metadata come after the cap, and
+// an upload that bypassed the server's signature is worth a look.
 var notKeptForReview = map[string]bool{
 	ReasonTooLarge: true, ReasonEmpty: true, ReasonNotPlainObject: true, ReasonStorageClass: true, ReasonInvalidKey: true,
 }
@@ -449,6 +459,10 @@ func (v *Verifier) quarantined(ctx context.Context, log *slog.Logger, rec Record
 	if tags[TagNotified] != etag {
 		verdict := verdictFromTags(tags)
 		verdict.Owner, _ = v.Rules.OwnerOf(key)
+		// The copy keeps the original's user metadata, so the route and
+		// the pinned metadata are judged as the first delivery judged them.
+		judged, _, _ := precheck(v.judge(), key, info)
+		verdict.Route, verdict.Metadata = judged.Route, judged.Metadata
 		info.ETag = etag
 		if err := v.notify(ctx, rec, key, info, verdict); err != nil {
 			return false, err

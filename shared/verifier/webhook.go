@@ -16,19 +16,23 @@ import (
 // (bucket, key, etag) as the delivery's identity: a crash between sending
 // and recording the delivery can repeat it (see the package doc).
 type Notification struct {
-	Bucket      string    `json:"bucket"`
-	Key         string    `json:"key"`
-	Size        int64     `json:"size"`
-	ETag        string    `json:"etag"`
-	Owner       string    `json:"owner,omitempty"`
-	SniffedType string    `json:"sniffedType,omitempty"`
-	Verdict     string    `json:"verdict"`
-	Reason      string    `json:"reason,omitempty"`
-	Action      string    `json:"action,omitempty"`      // what was done to a rejected object: quarantine|delete|tag
-	LocationKey string    `json:"locationKey,omitempty"` // where the object now lives (the quarantine key after a move)
-	EventName   string    `json:"eventName,omitempty"`
-	EventTime   time.Time `json:"eventTime,omitzero"`
-	RequestID   string    `json:"requestId,omitempty"` // the OSS request that created the object
+	Bucket string `json:"bucket"`
+	Key    string `json:"key"`
+	Size   int64  `json:"size"`
+	ETag   string `json:"etag"`
+	Owner  string `json:"owner,omitempty"`
+	Route  string `json:"route,omitempty"` // the route whose directory holds the key
+	// Metadata are the app's metadata (from the pre-sign hook) that the
+	// upload's pin vouches for; absent without a valid pin or a hook.
+	Metadata    map[string]string `json:"metadata,omitempty"`
+	SniffedType string            `json:"sniffedType,omitempty"`
+	Verdict     string            `json:"verdict"`
+	Reason      string            `json:"reason,omitempty"`
+	Action      string            `json:"action,omitempty"`      // what was done to a rejected object: quarantine|delete|tag
+	LocationKey string            `json:"locationKey,omitempty"` // where the object now lives (the quarantine key after a move)
+	EventName   string            `json:"eventName,omitempty"`
+	EventTime   time.Time         `json:"eventTime,omitzero"`
+	RequestID   string            `json:"requestId,omitempty"` // the OSS request that created the object
 }
 
 // MessageID is the webhook-id of the notification for one object version:

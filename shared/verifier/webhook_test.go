@@ -3,6 +3,7 @@ package verifier_test
 import (
 	"context"
 	"encoding/base64"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -185,5 +186,29 @@ func TestNotifierRetriesAndTimeout(t *testing.T) {
 	}
 	if strings.Contains(err.Error(), "do-not-log-me") {
 		t.Errorf("error leaks the webhook URL's query: %v", err)
+	}
+}
+
+// TestNotificationJSONFields pins the body's field names receivers read:
+// "route" and "metadata" (the app's pinned metadata) beside the earlier
+// ones, each left out when empty.
+func TestNotificationJSONFields(t *testing.T) {
+	for _, tc := range []struct {
+		n    verifier.Notification
+		want string
+	}{
+		{verifier.Notification{Bucket: "b", Key: "uploads/u1/avatars/a.png", Size: 68, ETag: "E", Owner: "u1", Route: "avatar",
+			Metadata: map[string]string{"project": "p1", "team": "blue"}, Verdict: "verified"},
+			`{"bucket":"b","key":"uploads/u1/avatars/a.png","size":68,"etag":"E","owner":"u1","route":"avatar","metadata":{"project":"p1","team":"blue"},"verdict":"verified"}`},
+		{verifier.Notification{Bucket: "b", Key: "uploads/u1/a.png", Size: 68, ETag: "E", Verdict: "rejected", Reason: "unknown-route"},
+			`{"bucket":"b","key":"uploads/u1/a.png","size":68,"etag":"E","verdict":"rejected","reason":"unknown-route"}`},
+	} {
+		got, err := json.Marshal(tc.n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != tc.want {
+			t.Errorf("body\n%s\nwant\n%s", got, tc.want)
+		}
 	}
 }

@@ -44,6 +44,8 @@ func Setup(getenv func(string) string, opts Options) (Handler, *slog.Logger, err
 	v := &verifier.Verifier{
 		Bucket:           cfg.Bucket,
 		Rules:            cfg.Rules,
+		Routes:           cfg.Routes,
+		PinKey:           cfg.PinKey(),
 		QuarantinePrefix: cfg.QuarantinePrefix,
 		Action:           cfg.RejectAction,
 		Store:            store,
