@@ -63,8 +63,9 @@
 // (x-oss-copy-source-if-match), and deleted ("quarantine"); deleted
 // ("delete"); or left tagged ("tag"). With "quarantine", the reasons in
 // notKeptForReview (too-large, empty, not-plain-object, storage-class,
-// invalid-key) are deleted outright, never copied; the route's reasons
-// are judged only below UPLOAD_MAX_BYTES, so their copies are at most that.
+// invalid-key) are deleted outright, never copied, and so is any rejected
+// object larger than UPLOAD_MAX_BYTES, whatever the reason: a copy is never
+// larger than that.
 //
 // A verdict describes exactly the bytes it was computed on: every read is
 // If-Match on the HEAD's ETag, the tags name that ETag, each tag write is

@@ -317,7 +317,7 @@ func (v *Verifier) notify(ctx context.Context, rec Record, key string, info Obje
 		EventName: rec.EventName, EventTime: rec.EventTime, RequestID: rec.RequestID,
 	}
 	if verdict.Rejected() {
-		n.Action = v.actionFor(verdict.Reason)
+		n.Action = v.actionFor(verdict.Reason, info.Size)
 		if n.Action == ActionQuarantine {
 			n.LocationKey = v.quarantineKey(key)
 		}
@@ -346,18 +346,20 @@ func (v *Verifier) action() string {
 //	storage-class     Archive objects cannot be copied before a restore
 //	invalid-key       control characters break the tools reviewers use
 //
-// Every other reason is copied for review (at most UPLOAD_MAX_BYTES for
-// all judged after that cap), the route's too: unknown-route,
-// route-mismatch, too-small and unpinned-metadata come after the cap, and
-// an upload that bypassed the server's signature is worth a look.
+// Every other reason is copied for review, the route's too (an upload that
+// bypassed the server's signature is worth a look), but never an object
+// larger than UPLOAD_MAX_BYTES: reasons judged before the size cap
+// (outside-prefix, owner-mismatch: alice's session may write
+// uploads/alice/../bob/x of any size) would otherwise make the function
+// copy and keep gigabytes (and CopyObject stops at 1 GB anyway).
 var notKeptForReview = map[string]bool{
 	ReasonTooLarge: true, ReasonEmpty: true, ReasonNotPlainObject: true, ReasonStorageClass: true, ReasonInvalidKey: true,
 }
 
-// actionFor is what happens to an object rejected for reason.
-func (v *Verifier) actionFor(reason string) string {
+// actionFor is what happens to an object of size bytes rejected for reason.
+func (v *Verifier) actionFor(reason string, size int64) string {
 	a := v.action()
-	if a == ActionQuarantine && notKeptForReview[reason] {
+	if a == ActionQuarantine && (notKeptForReview[reason] || size > v.Rules.MaxBytes) {
 		return ActionDelete
 	}
 	return a
@@ -378,7 +380,7 @@ func (v *Verifier) act(ctx context.Context, log *slog.Logger, key string, info O
 	if !verdict.Rejected() {
 		return false, nil
 	}
-	switch v.actionFor(verdict.Reason) {
+	switch v.actionFor(verdict.Reason, info.Size) {
 	case ActionTag:
 		return false, nil
 	case ActionDelete:

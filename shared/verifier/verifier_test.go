@@ -473,6 +473,14 @@ func TestActionPerReason(t *testing.T) {
 		{"type mismatch kept for review", "uploads/u1/setup.png", func(f *fixture, key string) string {
 			return f.store.Put(key, exeBytes(), "image/png", nil)
 		}, verifier.ReasonTypeMismatch, true},
+		// owner-mismatch is judged before the size cap: a copy of any size
+		// would be the function's to keep.
+		{"owner mismatch larger than the cap not copied", "uploads/u1/big.png", func(f *fixture, key string) string {
+			return f.store.PutLazy(key, pngBytes(t), 2<<20, "image/png", map[string]string{"owner": "u2"})
+		}, verifier.ReasonOwnerMismatch, false},
+		{"owner mismatch within the cap kept for review", "uploads/u1/small.png", func(f *fixture, key string) string {
+			return f.store.Put(key, pngBytes(t), "image/png", map[string]string{"owner": "u2"})
+		}, verifier.ReasonOwnerMismatch, true},
 		{"unsafe header kept for review", "uploads/u1/gz.png", func(f *fixture, key string) string {
 			e := f.store.Put(key, pngBytes(t), "image/png", nil)
 			f.store.Modify(key, func(o *verifiertest.Object) { o.ContentEncoding = "gzip" })
