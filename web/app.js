@@ -204,7 +204,7 @@ function startUppy() {
         headers: { Authorization: 'Bearer ' + jwt, 'Content-Type': 'application/json' },
         body: JSON.stringify({ ...req, ...extra, route: ROUTE }),
       });
-      if (!res.ok) throw new Error((await res.json()).error.message);
+      if (!res.ok) { const { error } = await res.json(); throw new Error(error.code + ': ' + error.message); }
       return res.json();
     },
   });

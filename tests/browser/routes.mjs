@@ -12,7 +12,8 @@
 //            under avatars/, initiated with the headers the sts answer
 //            lists (x-oss-meta-route: avatar), and it is verified; the PNG with credentials for document
 //            lands under documents/ and verify rejects it.
-//   Uppy:    a PNG via avatar goes through POST /presign and is verified.
+//   Uppy:    a PNG via avatar goes through POST /presign and is verified;
+//            via document POST /presign refuses it (type_not_allowed).
 // Every request the page makes to sign (POST /, POST /presign) and sts
 // names the route chosen for that upload. Leaves build/browser/routes.png.
 // Run by tests/browser/run.sh (make test-browser).
@@ -165,23 +166,28 @@ async function main() {
     await check('ali-oss: the PNG with document credentials lands under documents/ and is rejected', async () =>
       expect(await upload(page, 'ali-oss', 'document', f.mpPNG2), 'rejected', { keyUnder: dirOf('document') }));
 
-    await check('uppy: a PNG via avatar goes by POST /presign and is verified under avatars/', async () => {
-      await page.selectOption('#route', 'avatar');
+    // The page makes its Uppy again for each route chosen (a fresh Dashboard).
+    const uppyUpload = async (route, file) => {
+      await page.selectOption('#route', route);
       await page.click('#tab-uppy');
       await page.locator('#uppy-dashboard .uppy-Dashboard').waitFor({ state: 'visible', timeout: 10000 });
       const before = await page.locator('tr[data-way="uppy"]').count();
       const callsBefore = calls.length;
-      await page.setInputFiles('#uppy-dashboard .uppy-Dashboard-input >> nth=0', f.uppyPNG);
+      await page.setInputFiles('#uppy-dashboard .uppy-Dashboard-input >> nth=0', file);
       await page.click('.uppy-StatusBar-actionBtn--upload');
       const row = await finalRow(page, 'uppy', before);
-      namedRoute(callsBefore, 'avatar');
-      return expect(row, 'verified', { keyUnder: dirOf('avatar') });
-    });
+      namedRoute(callsBefore, route);
+      return row;
+    };
+    await check('uppy: a PNG via avatar goes by POST /presign and is verified under avatars/', async () =>
+      expect(await uppyUpload('avatar', f.uppyPNG), 'verified', { keyUnder: dirOf('avatar') }));
+    await check('uppy: the PNG via document is refused by POST /presign (type_not_allowed)', async () =>
+      expect(await uppyUpload('document', f.uppyPNG), 'error', { text: 'type_not_allowed' }));
 
     // Each case above checked that its calls named its route; here, that
     // every kind of call was seen.
     await check('the page called sign POST /, sts POST / and sign POST /presign', async () => {
-      const want = { [sign + '/']: 5, [sts + '/']: 2, [sign + '/presign']: 1 };
+      const want = { [sign + '/']: 5, [sts + '/']: 2, [sign + '/presign']: 2 };
       for (const [url, n] of Object.entries(want)) {
         const got = calls.filter((c) => c.url === url);
         if (got.length < n) throw new Error(`${got.length} calls to ${url}, want at least ${n}`);
