@@ -80,14 +80,17 @@ web/dist/uppy.js: web/uppy-bundle.mjs web/node_modules/.package-lock.json
 
 ## run: the local stack (OSS + STS emulators, FC runtime with the real binaries, demo page).
 ## ARGS passes flags, e.g. make run ARGS='-cors-origins http://localhost:5173' (or set CORS_ALLOWED_ORIGINS).
+## ROUTES is the upload routes file given to the functions as UPLOAD_ROUTES (-routes): the demo's avatar and
+## document routes by default; make run ROUTES= runs without routes, as a deployment without UPLOAD_ROUTES.
 ## The stack runs as a built binary, not `go run`: Ctrl-C then ends it with status 0 and make reports no error.
+ROUTES ?= local/demo-routes.json
 run:
 	@echo "Building the functions (sign, sts, verify) and the local stack for this machine into $(HOST)/."
 	@echo "The first build downloads the Go modules and compiles the Alibaba Cloud SDKs: it takes a few minutes; later ones take seconds."
 	@$(MAKE) --no-print-directory build-host
 	@$(MAKE) --no-print-directory web-deps
 	@echo "Starting the local stack..."
-	@$(HOST)/localstack -bin $(HOST) $(ARGS)
+	@$(HOST)/localstack -bin $(HOST) $(if $(ROUTES),-routes $(ROUTES)) $(ARGS)
 
 ## test: every Go test (unit, conformance with the official SDKs, end to end on the local stack)
 test: node-deps

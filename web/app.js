@@ -10,6 +10,7 @@ const $ = (id) => document.getElementById(id);
 
 async function main() {
   state.config = await (await fetch('/config.json')).json();
+  showRoutes();
   $('signin-form').addEventListener('submit', signIn);
   $('post-upload').addEventListener('click', () => uploadByForm().catch(showError('form')));
   $('mp-upload').addEventListener('click', () => uploadWithAliOSS().catch(showError('ali-oss')));
@@ -49,6 +50,54 @@ function showTab(tab) {
   }
 }
 
+// --- routes: the page shows what the functions enforce (/config.json lists
+// the stack's UPLOAD_ROUTES as the functions read them). Without routes the
+// page sends no route, as before routes.
+function showRoutes() {
+  const problems = state.config.routeProblems;
+  if (problems && problems.length) {
+    $('route-problems').hidden = false;
+    $('route-problems').textContent = 'The functions refuse UPLOAD_ROUTES: ' + problems.join('; ');
+  }
+  const routes = state.config.routes;
+  if (!routes || !routes.length) return;
+  const select = $('route');
+  for (const r of routes) select.add(new Option(r.name, r.name));
+  select.addEventListener('change', () => {
+    showRouteLimits();
+    if (state.token && typeof UppyBundle !== 'undefined') startUppy(); // its signRequest sends the route it was made with
+  });
+  $('routes').hidden = false;
+  showRouteLimits();
+}
+
+function currentRoute() {
+  const routes = state.config.routes;
+  if (!routes || !routes.length) return undefined;
+  return routes.find((r) => r.name === $('route').value);
+}
+
+// routeName is the name to send, or undefined (left out of the JSON) without routes.
+function routeName() {
+  const r = currentRoute();
+  return r ? r.name : undefined;
+}
+
+function showRouteLimits() {
+  const r = currentRoute();
+  const size = r.minBytes > 0 ? formatBytes(r.minBytes) + ' to ' + formatBytes(r.maxBytes) : 'up to ' + formatBytes(r.maxBytes);
+  $('route-limits').textContent = r.allowedTypes.join(', ') + ' · ' + size + ' · by ' + r.paths.join(', ');
+  $('route-limits').dataset.route = r.name;
+}
+
+function formatBytes(n) {
+  const units = [[1e9, 'GB'], [1e6, 'MB'], [1e3, 'kB']];
+  for (const [size, unit] of units) {
+    if (n >= size) return (n / size).toLocaleString('en', { maximumFractionDigits: 1 }) + ' ' + unit + ' (' + n.toLocaleString('en') + ' bytes)';
+  }
+  return n.toLocaleString('en') + ' bytes';
+}
+
 function authHeaders(extra) {
   return Object.assign({ Authorization: 'Bearer ' + state.token }, extra || {});
 }
@@ -70,7 +119,7 @@ async function uploadByForm() {
   const file = $('post-file').files[0];
   if (!file) throw new Error('choose a file first');
   const signed = await callFunction(state.config.signUrl, {
-    filename: file.name, contentType: file.type || 'application/octet-stream', size: file.size,
+    route: routeName(), filename: file.name, contentType: file.type || 'application/octet-stream', size: file.size,
   });
   const row = addRow('form', signed.key, file.size);
   const form = new FormData();
@@ -89,14 +138,19 @@ async function uploadByForm() {
 }
 
 // --- ali-oss multipart with STS credentials --------------------------------
-async function fetchCredentials() {
-  return callFunction(state.config.stsUrl, {});
+// The answer holds dir (the route's directory under the user's prefix) and,
+// with routes, headers: the x-oss-meta-* headers every upload must carry
+// (the route, a pin when the app has a pre-sign hook), which RAM cannot
+// require and verify checks.
+async function fetchCredentials(route) {
+  return callFunction(state.config.stsUrl, { route });
 }
 
 async function uploadWithAliOSS() {
   const file = $('mp-file').files[0];
   if (!file) throw new Error('choose a file first');
-  const creds = await fetchCredentials();
+  const route = routeName();
+  const creds = await fetchCredentials(route);
   const client = new OSS({
     region: creds.region,
     bucket: creds.bucket,
@@ -107,7 +161,7 @@ async function uploadWithAliOSS() {
     accessKeySecret: creds.accessKeySecret,
     stsToken: creds.stsToken,
     refreshSTSToken: async () => {
-      const c = await fetchCredentials();
+      const c = await fetchCredentials(route);
       return { accessKeyId: c.accessKeyId, accessKeySecret: c.accessKeySecret, stsToken: c.stsToken };
     },
     refreshSTSTokenInterval: 300000,
@@ -115,6 +169,7 @@ async function uploadWithAliOSS() {
   const key = creds.dir + datePath() + randomHex(8) + '-' + safeName(file.name);
   const row = addRow('ali-oss', key, file.size);
   await client.multipartUpload(key, file, {
+    headers: creds.headers || {},
     partSize: 1024 * 1024,
     parallel: 4,
     mime: file.type || 'application/octet-stream',
@@ -134,6 +189,7 @@ function startUppy() {
   const { Uppy, Dashboard, AwsS3 } = UppyBundle;
   const SIGN_URL = state.config.signUrl.replace(/\/$/, '');
   const jwt = state.token;
+  const ROUTE = routeName(); // undefined without routes: JSON.stringify leaves it out
   const uppy = new Uppy({ id: 'demo-' + state.user });
   uppy.use(Dashboard, { inline: true, target: '#uppy-dashboard', width: '100%', height: 380, proudlyDisplayPoweredByUppy: false });
   uppy.use(AwsS3, {
@@ -146,9 +202,9 @@ function startUppy() {
       const res = await fetch(SIGN_URL + '/presign', {
         method: 'POST',
         headers: { Authorization: 'Bearer ' + jwt, 'Content-Type': 'application/json' },
-        body: JSON.stringify({ ...req, ...extra }),
+        body: JSON.stringify({ ...req, ...extra, route: ROUTE }),
       });
-      if (!res.ok) throw new Error((await res.json()).error.message);
+      if (!res.ok) { const { error } = await res.json(); throw new Error(error.code + ': ' + error.message); }
       return res.json();
     },
   });
@@ -186,11 +242,15 @@ function setVerdict(cell, status, reason) {
   cell.textContent = reason ? status + ' (' + reason + ')' : status;
 }
 
+// addRow adds an upload to the table; with routes, its way names the route
+// it was signed for.
 function addRow(way, key, size) {
   const tr = document.createElement('tr');
   tr.dataset.way = way;
+  const route = routeName();
+  if (route) tr.dataset.route = route;
   tr.innerHTML = '<td></td><td></td><td></td><td class="verdict pending" data-status="pending">pending</td>';
-  tr.children[0].textContent = way;
+  tr.children[0].textContent = route ? way + ' (' + route + ')' : way;
   tr.children[1].textContent = key;
   tr.children[2].textContent = size.toLocaleString() + ' B';
   document.querySelector('#uploads tbody').prepend(tr);

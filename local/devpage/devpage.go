@@ -27,6 +27,23 @@ type Config struct {
 	Bucket, Region  string
 	// MintToken returns a development JWT for user.
 	MintToken func(user string) (string, error)
+	// Routes are the upload routes the functions enforce (UPLOAD_ROUTES),
+	// in their configured order; nil when none are configured, and the
+	// page then offers no route choice and sends no route.
+	Routes []Route
+	// RouteProblems say why the functions will refuse UPLOAD_ROUTES; the
+	// page shows them.
+	RouteProblems []string
+}
+
+// Route is what the page shows of an upload route and sends back as its
+// name: the limits sign, sts and verify apply to it.
+type Route struct {
+	Name         string   `json:"name"`
+	AllowedTypes []string `json:"allowedTypes"`
+	MinBytes     int64    `json:"minBytes"`
+	MaxBytes     int64    `json:"maxBytes"`
+	Paths        []string `json:"paths"`
 }
 
 // vendored are the page's npm packages, served from under Root (no CDN):
@@ -49,13 +66,20 @@ var userID = regexp.MustCompile(`^[A-Za-z0-9._@-]{1,64}$`)
 func New(cfg Config) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /config.json", func(w http.ResponseWriter, r *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]any{
+		page := map[string]any{
 			"signUrl":    cfg.SignURL,
 			"stsUrl":     cfg.STSURL,
 			"bucket":     cfg.Bucket,
 			"region":     cfg.Region,
 			"aliOSSPath": "/vendor/aliyun-oss-sdk.min.js",
-		})
+		}
+		if cfg.Routes != nil {
+			page["routes"] = cfg.Routes
+		}
+		if cfg.RouteProblems != nil {
+			page["routeProblems"] = cfg.RouteProblems
+		}
+		writeJSON(w, http.StatusOK, page)
 	})
 	mux.HandleFunc("POST /dev/token", func(w http.ResponseWriter, r *http.Request) {
 		if !sameOrigin(r) {

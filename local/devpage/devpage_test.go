@@ -220,3 +220,48 @@ func TestTokenOnlyForSameOriginJSON(t *testing.T) {
 		})
 	}
 }
+
+// The page learns the routes from /config.json, and without routes it must
+// see no "routes" at all (it then behaves as before routes: no choice, no
+// route sent).
+func TestConfigRoutes(t *testing.T) {
+	routes := []Route{
+		{Name: "avatar", AllowedTypes: []string{"image/png"}, MaxBytes: 2000000, Paths: []string{"form", "sts"}},
+		{Name: "document", AllowedTypes: []string{"application/pdf"}, MinBytes: 10, MaxBytes: 50000000, Paths: []string{"form", "presign", "sts"}},
+	}
+	for _, tc := range []struct {
+		name   string
+		routes []Route
+		want   string
+	}{
+		{"none", nil, `null`},
+		{"two", routes, `[{"name":"avatar","allowedTypes":["image/png"],"minBytes":0,"maxBytes":2000000,"paths":["form","sts"]},` +
+			`{"name":"document","allowedTypes":["application/pdf"],"minBytes":10,"maxBytes":50000000,"paths":["form","presign","sts"]}]`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := httptest.NewServer(New(Config{Root: t.TempDir(), SignURL: "http://sign", Routes: tc.routes}))
+			defer srv.Close()
+			res, err := http.Get(srv.URL + "/config.json")
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer res.Body.Close()
+			var cfg map[string]json.RawMessage
+			if err := json.NewDecoder(res.Body).Decode(&cfg); err != nil {
+				t.Fatal(err)
+			}
+			got, ok := cfg["routes"]
+			if !ok {
+				got = json.RawMessage("null")
+			} else if tc.routes == nil {
+				t.Errorf("routes = %s without routes configured, want no routes key", got)
+			}
+			if string(got) != tc.want {
+				t.Errorf("routes = %s, want %s", got, tc.want)
+			}
+			if string(cfg["signUrl"]) != `"http://sign"` {
+				t.Errorf("signUrl = %s", cfg["signUrl"])
+			}
+		})
+	}
+}

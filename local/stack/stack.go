@@ -410,9 +410,13 @@ func (b *builder) demoPage() error {
 		return err
 	}
 	b.jwt = jwt
+	routes, problems := pageRoutes(b.fns)
+	for _, p := range problems {
+		b.log.Error("the functions will refuse to start: "+p, "component", "demo-page")
+	}
 	b.page = devpage.New(devpage.Config{
 		Root: b.cfg.WebRoot, SignURL: b.triggerURLs["sign"] + "/", STSURL: b.triggerURLs["sts"] + "/",
-		Bucket: b.bucketName, Region: Region, MintToken: mint,
+		Bucket: b.bucketName, Region: Region, MintToken: mint, Routes: routes, RouteProblems: problems,
 	})
 	return nil
 }

@@ -195,7 +195,7 @@ func TestBadConfigurationSendsNothing(t *testing.T) {
 	}
 }
 
-// The wire names are the contract receivers code against (README.routes.md).
+// The wire names are the contract receivers code against (README "Pre-sign hook").
 func TestRequestWireNames(t *testing.T) {
 	bodies := make(chan []byte, 1)
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

@@ -140,6 +140,12 @@ async function main() {
     const page = await browser.newPage();
     const demo = watch(page, 'demo');
     await page.goto(ready.web);
+    // Without -routes the functions have no UPLOAD_ROUTES: the page offers no
+    // route and sends none (tests/browser/routes.mjs runs it with routes).
+    await page.waitForFunction(() => document.readyState === 'complete');
+    if (await page.evaluate(async () => 'routes' in (await (await fetch('/config.json')).json()) || !document.getElementById('routes').hidden)) {
+      throw new Error('the page offers upload routes on a stack without -routes');
+    }
     // The user-id pattern must compile under the v flag, or the browser
     // drops client-side validation (and says so on the console).
     if (await page.locator('#user').evaluate((el) => { el.value = 'not valid!'; return el.checkValidity(); })) {

@@ -12,11 +12,13 @@ export const root = path.resolve(path.dirname(new URL(import.meta.url).pathname)
 
 // startStack runs build/host/localstack with its data in dataDir and
 // resolves with the child and its READY line, parsed. log gets every other
-// line it prints on stdout (by default, none).
-export function startStack({ dataDir, corsOrigins = '', log = () => {} }) {
+// line it prints on stdout (by default, none). args are more flags, e.g.
+// ['-routes', 'local/demo-routes.json'].
+export function startStack({ dataDir, corsOrigins = '', args: extra = [], log = () => {} }) {
   const args = ['-oss', '127.0.0.1:0', '-sts', '127.0.0.1:0', '-web', '127.0.0.1:0', '-sign', '127.0.0.1:0',
     '-sts-function', '127.0.0.1:0', '-data', dataDir, '-bin', path.join(root, 'build/host')];
   if (corsOrigins) args.push('-cors-origins', corsOrigins);
+  args.push(...extra);
   const child = spawn(path.join(root, 'build/host/localstack'), args, { cwd: root, detached: true, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error('the local stack did not print READY within 60 s')), 60000);

@@ -2,7 +2,8 @@
 # The browser test: the demo page in headless Chromium against the real local
 # stack. Installs what it needs when it is missing (Debian chromium, npm
 # playwright-core), builds the function binaries, the stack and the demo
-# page's Uppy bundle, runs demo.mjs, uppy.mjs and demo-uppy.mjs, and leaves
+# page's Uppy bundle, runs demo.mjs, uppy.mjs, demo-uppy.mjs and routes.mjs (the
+# demo routes of make run, each refusing what the other allows), and leaves
 # screenshots in build/browser/.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -33,3 +34,4 @@ go build -o build/host/localstack ./local
 node tests/browser/demo.mjs
 node tests/browser/uppy.mjs
 node tests/browser/demo-uppy.mjs
+node tests/browser/routes.mjs
