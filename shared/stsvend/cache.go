@@ -3,6 +3,9 @@ package stsvend
 import (
 	"container/list"
 	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"slices"
 	"sync"
 	"time"
 )
@@ -12,7 +15,7 @@ import (
 // smaller, so a browser never receives credentials about to lapse.
 const MaxRefreshMargin = 5 * time.Minute
 
-// Cache holds temporary credentials per key (the user id). Get returns
+// Cache holds temporary credentials per key (CacheKey). Get returns
 // cached credentials while they are fresh; concurrent misses for one key
 // share a single fetch; at most Size entries are kept (least recently used
 // evicted first). It is safe for concurrent use.
@@ -55,6 +58,37 @@ func (c *Cache) Len() int {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	return c.lru.Len()
+}
+
+// CacheKey is the key credentials are cached under: the user and the route,
+// whose directory the session policy is scoped to, so credentials for one
+// route are never handed out for another. headers, when not nil (a hook is
+// configured), are the pinned upload headers of this request: their hash
+// joins the key, so credentials vended with one hook answer are not paired
+// with another answer's headers. User ids and route names hold no NUL
+// (uploadrules.ValidUserID, uploadroutes' name rule), so the parts cannot
+// run into each other.
+func CacheKey(user, route string, headers map[string]string) string {
+	if headers == nil {
+		return user + "\x00" + route
+	}
+	names := make([]string, 0, len(headers))
+	for name := range headers {
+		names = append(names, name)
+	}
+	slices.Sort(names)
+	h := sha256.New()
+	var n [8]byte
+	field := func(s string) { // length-prefixed: no two header sets hash the same input
+		binary.BigEndian.PutUint64(n[:], uint64(len(s)))
+		h.Write(n[:])
+		h.Write([]byte(s))
+	}
+	for _, name := range names {
+		field(name)
+		field(headers[name])
+	}
+	return user + "\x00" + route + "\x00" + string(h.Sum(nil))
 }
 
 // fresh reports whether e can still be handed out at now.

@@ -9,6 +9,7 @@ import (
 	"github.com/ossupload/ossupload/shared/baseconfig"
 	"github.com/ossupload/ossupload/shared/browserconfig"
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -62,7 +63,7 @@ func FromEnv(getenv func(string) string) Config {
 // Validate reports every problem of c at once, one "VARIABLE: what to fix"
 // line each (a config.Problems): those found by FromEnv and those of the
 // values c holds (among them: the session policy for the longest user id
-// must fit STS's 1024 bytes).
+// and each route's directory must fit STS's 1024 bytes).
 func (c Config) Validate() error {
 	var p config.Problems
 	c.Base.Check(&p)
@@ -75,10 +76,19 @@ func (c Config) Validate() error {
 	if strings.ContainsAny(c.Rules.Prefix, "*?") {
 		p.Add("UPLOAD_PREFIX", `must not contain "*" or "?" (wildcards in RAM policies)`)
 	} else if c.Bucket != "" {
-		dir := c.Rules.UserPrefix(strings.Repeat("x", uploadrules.MaxUserIDLen))
-		if _, err := SessionPolicy(c.Bucket, dir); err != nil {
+		longest := strings.Repeat("x", uploadrules.MaxUserIDLen)
+		if _, err := SessionPolicy(c.Bucket, c.Rules.UserPrefix(longest)); err != nil {
 			p.Add("UPLOAD_PREFIX", "too long: the session policy for a %d-character user id would exceed STS's %d bytes",
 				uploadrules.MaxUserIDLen, MaxPolicyBytes)
+		} else {
+			// Each route's session is scoped to its own directory under the
+			// user's prefix, so the route with the longest dir decides.
+			for _, r := range c.Routes.Routes() {
+				if _, err := SessionPolicy(c.Bucket, r.UserDir(c.Rules, longest)); err != nil {
+					p.Add(uploadroutes.EnvName, "route %q: dir %q is too long: with UPLOAD_PREFIX and a %d-character user id its session policy would exceed STS's %d bytes",
+						r.Name, r.Dir, uploadrules.MaxUserIDLen, MaxPolicyBytes)
+				}
+			}
 		}
 	}
 	switch {

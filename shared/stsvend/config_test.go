@@ -80,3 +80,24 @@ func TestValidateRules(t *testing.T) {
 		t.Fatalf("zero Config: %v", err)
 	}
 }
+
+// The session policy must fit for the longest user id on every route: a
+// prefix that fits alone can be too long with a route's directory, and
+// the problem then names UPLOAD_ROUTES and that route only.
+func TestValidateRouteDirFitsThePolicy(t *testing.T) {
+	prefix := strings.Repeat("p", 699) + "/" // fits alone: the 1024-byte check passes without routes
+	if err := FromEnv(testEnv(map[string]string{"UPLOAD_PREFIX": prefix})).Validate(); err != nil {
+		t.Fatalf("prefix alone: %v", err)
+	}
+	long := strings.Repeat("d", 128)
+	routes := `{"short": {"dir": "s", "allowedTypes": ["image/png"]}, "long": {"dir": "` + long + `", "allowedTypes": ["image/png"]}}`
+	err := FromEnv(testEnv(map[string]string{"UPLOAD_PREFIX": prefix, "UPLOAD_ROUTES": routes})).Validate()
+	if err == nil || !strings.Contains(err.Error(), `UPLOAD_ROUTES: route "long"`) || strings.Contains(err.Error(), `"short"`) ||
+		strings.Contains(err.Error(), "UPLOAD_PREFIX:") {
+		t.Fatalf("got %v, want one UPLOAD_ROUTES problem naming route \"long\"", err)
+	}
+	// The same routes under the usual prefix fit.
+	if err := FromEnv(testEnv(map[string]string{"UPLOAD_ROUTES": routes})).Validate(); err != nil {
+		t.Fatalf("usual prefix: %v", err)
+	}
+}

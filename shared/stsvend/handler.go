@@ -3,7 +3,6 @@ package stsvend
 import (
 	"context"
 	"errors"
-	"io"
 	"log/slog"
 	"net/http"
 	"time"
@@ -13,16 +12,23 @@ import (
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
+	"github.com/ossupload/ossupload/shared/uploadhook"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
-// MaxRequestBytes caps a request body (the function reads no input, but a
-// client may send an empty JSON object).
+// MaxRequestBytes caps a request body (a small JSON object: the route and
+// what the app's hook is told).
 const MaxRequestBytes = 16 << 10
 
 // Authenticator identifies the caller of a request (*auth.Authenticator).
 type Authenticator interface {
 	Authenticate(r *http.Request) (auth.Identity, error)
+}
+
+// Asker asks the app whether an upload may go ahead (*uploadhook.Client).
+type Asker interface {
+	Ask(ctx context.Context, r uploadhook.Request) (uploadhook.Decision, error)
 }
 
 // Deps are the handler's collaborators.
@@ -31,6 +37,11 @@ type Deps struct {
 	STS    AssumeRoler      // required (*SDK in production)
 	Now    func() time.Time // nil: time.Now; the cache's clock
 	Logger *slog.Logger     // nil: discard
+	// Hook is the app's pre-sign hook (Config.HookClient), asked before
+	// every vend; required exactly when UPLOAD_HOOK_URL is set.
+	Hook Asker
+	// PinKey signs x-oss-meta-upload-pin (Config.PinKey); required with Hook.
+	PinKey []byte
 }
 
 // Handler serves POST / and GET /: temporary upload credentials for the
@@ -62,6 +73,9 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 	}
 	if deps.Auth == nil || deps.STS == nil {
 		return nil, errors.New("stsvend: Deps.Auth and Deps.STS are required")
+	}
+	if (cfg.HookURL != "") != (deps.Hook != nil) || (deps.Hook != nil && len(deps.PinKey) == 0) {
+		return nil, errors.New("stsvend: Deps.Hook and Deps.PinKey are required exactly when UPLOAD_HOOK_URL is set")
 	}
 	if deps.Now == nil {
 		deps.Now = time.Now
@@ -110,24 +124,69 @@ func (h *Handler) vend(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, httpapi.Errorf(httpapi.CodeUnauthorized, "the token's subject is not a valid user id"))
 		return
 	}
-	if err := drainBody(r); err != nil {
+	req, err := readRequest(r)
+	if err != nil {
 		h.fail(w, r, err)
 		return
 	}
-	dir := h.cfg.Rules.UserPrefix(id.UserID)
-	creds, hit, err := h.cache.Get(ctx, id.UserID, func(ctx context.Context) (Temporary, error) {
+	route, err := resolveRoute(h.cfg.Routes, req.Route)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	dir := route.UserDir(h.cfg.Rules, id.UserID)
+	var headers map[string]string
+	var key string
+	if h.deps.Hook != nil {
+		meta, err := h.ask(ctx, id.UserID, route.Name, req)
+		if err != nil {
+			h.fail(w, r, err)
+			return
+		}
+		headers = UploadHeaders(h.deps.PinKey, route.Name, id.UserID, dir, meta)
+		key = CacheKey(id.UserID, route.Name, headers)
+	} else {
+		headers = UploadHeaders(nil, route.Name, id.UserID, dir, nil)
+		key = CacheKey(id.UserID, route.Name, nil)
+	}
+	creds, hit, err := h.cache.Get(ctx, key, func(ctx context.Context) (Temporary, error) {
 		return h.assume(ctx, id.UserID, dir)
 	})
 	if err != nil {
 		h.fail(w, r, h.stsFailure(ctx, id.UserID, err))
 		return
 	}
-	h.log.LogAttrs(ctx, slog.LevelInfo, "vended upload credentials", // at most 5 attrs: no allocation
-		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+	h.log.LogAttrs(ctx, slog.LevelInfo, "vended upload credentials",
+		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID), slog.String("route", route.Name),
 		slog.String("access_key_id", credentials.MaskID(creds.AccessKeyID)), slog.Bool("cached", hit),
 		slog.Time("expiration", creds.Expiration))
+	resp := newResponse(creds, h.cfg.Bucket, h.cfg.Region, h.opts)
+	resp.Route, resp.Dir, resp.Headers = route.Name, dir, headers
 	w.Header().Set("Cache-Control", "no-store")
-	httpapi.WriteJSON(w, http.StatusOK, newResponse(creds, h.cfg.Bucket, h.cfg.Region, dir, h.opts))
+	httpapi.WriteJSON(w, http.StatusOK, resp)
+}
+
+// ask calls the app's hook for this request and returns the metadata it
+// answered, or the caller's error: 403 upload_denied with the app's
+// message, 503 hook_unavailable (why is logged: the error names no secret
+// and no URL, see uploadhook).
+func (h *Handler) ask(ctx context.Context, user, route string, req vendRequest) (map[string]string, error) {
+	d, err := h.deps.Hook.Ask(ctx, uploadhook.Request{
+		User: user, Via: uploadroutes.PathSTS, Route: route, Filename: req.Filename,
+		ContentType: req.ContentType, Size: req.Size, ClientPayload: req.ClientPayload,
+	})
+	switch {
+	case err != nil:
+		h.log.LogAttrs(ctx, slog.LevelWarn, "upload hook unavailable, answering 503",
+			logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", user), slog.String("route", route),
+			slog.String("error", err.Error()))
+		return nil, uploadhook.HTTPError(d, err)
+	case !d.Allow:
+		h.log.LogAttrs(ctx, slog.LevelInfo, "upload hook denied",
+			logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", user), slog.String("route", route))
+		return nil, uploadhook.HTTPError(d, nil)
+	}
+	return d.Metadata, nil
 }
 
 // assume is one AssumeRole for userID, scoped to dir.
@@ -190,19 +249,4 @@ func (h *Handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 		w.Header().Set("Retry-After", re.after)
 	}
 	httpapi.WriteError(w, r.WithContext(httpapi.WithLogger(r.Context(), h.log)), err)
-}
-
-// drainBody reads (and ignores) up to MaxRequestBytes of body; more is 413.
-func drainBody(r *http.Request) error {
-	if r.Body == nil || r.Body == http.NoBody {
-		return nil
-	}
-	n, err := io.Copy(io.Discard, io.LimitReader(r.Body, MaxRequestBytes+1))
-	if n > MaxRequestBytes {
-		return httpapi.Errorf(httpapi.CodeRequestTooLarge, "request body over %d bytes", MaxRequestBytes)
-	}
-	if err != nil {
-		return httpapi.Errorf(httpapi.CodeInvalidRequest, "could not read the request body")
-	}
-	return nil
 }

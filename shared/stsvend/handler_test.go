@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -30,9 +31,10 @@ func TestVend(t *testing.T) {
 		want := Response{
 			AccessKeyID: r.AccessKeyID, AccessKeySecret: issuedSecret + "alice", StsToken: issuedToken + "alice",
 			SecurityToken: issuedToken + "alice", Expiration: "2026-11-24T00:14:30Z", Bucket: testBucket,
-			Region: "oss-cn-hangzhou", RegionID: "cn-hangzhou", Endpoint: "http://127.0.0.1:9000", Secure: false, SldEnable: true, Dir: "uploads/alice/",
+			Region: "oss-cn-hangzhou", RegionID: "cn-hangzhou", Endpoint: "http://127.0.0.1:9000", Secure: false, SldEnable: true,
+			Route: "default", Dir: "uploads/alice/", Headers: map[string]string{"x-oss-meta-route": "default"},
 		}
-		if r != want || !strings.HasPrefix(r.AccessKeyID, "STS.") {
+		if !reflect.DeepEqual(r, want) || !strings.HasPrefix(r.AccessKeyID, "STS.") {
 			t.Fatalf("%s:\n got %+v\nwant %+v", method, r, want)
 		}
 	}
@@ -47,7 +49,7 @@ func TestVend(t *testing.T) {
 	// The raw JSON has ali-oss's option names.
 	w := serve(f.handler, request(http.MethodPost, token(t, testUser)))
 	for _, k := range []string{`"accessKeyId"`, `"accessKeySecret"`, `"stsToken"`, `"securityToken"`, `"expiration"`,
-		`"bucket"`, `"region"`, `"regionId"`, `"endpoint"`, `"secure"`, `"sldEnable"`, `"dir"`} {
+		`"bucket"`, `"region"`, `"regionId"`, `"endpoint"`, `"secure"`, `"sldEnable"`, `"route"`, `"dir"`, `"headers"`} {
 		if !strings.Contains(w.Body.String(), k) {
 			t.Errorf("response lacks %s: %s", k, w.Body)
 		}
@@ -81,7 +83,7 @@ func TestRefreshAfterMargin(t *testing.T) {
 	same := decodeStrict[Response](t, serve(f.handler, request(http.MethodPost, tok)).Body.Bytes())
 	f.clock.Advance(time.Second)
 	next := decodeStrict[Response](t, serve(f.handler, request(http.MethodPost, tok)).Body.Bytes())
-	if same != first || next.Expiration == first.Expiration || f.sts.calls.Load() != 2 {
+	if !reflect.DeepEqual(same, first) || next.Expiration == first.Expiration || f.sts.calls.Load() != 2 {
 		t.Fatalf("first %s, same %s, next %s, calls %d", first.Expiration, same.Expiration, next.Expiration, f.sts.calls.Load())
 	}
 }

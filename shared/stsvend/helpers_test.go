@@ -119,6 +119,12 @@ type fixture struct {
 
 func newFixture(t testing.TB, env map[string]string) *fixture {
 	t.Helper()
+	return newFixtureDeps(t, env, nil)
+}
+
+// newFixtureDeps is newFixture with deps adjusted by adjust (a hook).
+func newFixtureDeps(t testing.TB, env map[string]string, adjust func(*Deps)) *fixture {
+	t.Helper()
 	cfg := FromEnv(testEnv(env))
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
@@ -131,8 +137,12 @@ func newFixture(t testing.TB, env map[string]string) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.handler, err = New(cfg, Deps{Auth: a, STS: f.sts, Now: c.Now,
-		Logger: slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))})
+	deps := Deps{Auth: a, STS: f.sts, Now: c.Now,
+		Logger: slog.New(slog.NewJSONHandler(f.logs, &slog.HandlerOptions{Level: slog.LevelDebug}))}
+	if adjust != nil {
+		adjust(&deps)
+	}
+	f.handler, err = New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -53,13 +53,15 @@ type policyStatement struct {
 }
 
 // UserResource is the RAM resource of everything under dir in bucket:
-// acs:oss:*:*:<bucket>/<dir>*. dir is the user's prefix ending in "/".
+// acs:oss:*:*:<bucket>/<dir>*. dir is the user's route directory ending in "/".
 func UserResource(bucket, dir string) string {
 	return "acs:oss:*:*:" + bucket + "/" + dir + "*"
 }
 
 // SessionPolicy returns the session policy that lets a session upload only
-// under dir (the user's prefix, "<UPLOAD_PREFIX><user id>/") of bucket.
+// under dir of bucket: the route's directory for the user
+// (uploadroutes.Route.UserDir: "<UPLOAD_PREFIX><user id>/<route dir>/", or
+// "<UPLOAD_PREFIX><user id>/" for the default route).
 // It fails when the document would exceed MaxPolicyBytes.
 func SessionPolicy(bucket, dir string) (string, error) {
 	doc := policyDocument{
@@ -75,7 +77,7 @@ func SessionPolicy(bucket, dir string) (string, error) {
 		return "", fmt.Errorf("session policy: %w", err)
 	}
 	if len(b) > MaxPolicyBytes {
-		return "", fmt.Errorf("session policy for %q is %d bytes, over the STS limit of %d: shorten OSS_BUCKET or UPLOAD_PREFIX", dir, len(b), MaxPolicyBytes)
+		return "", fmt.Errorf("session policy for %q is %d bytes, over the STS limit of %d: shorten OSS_BUCKET, UPLOAD_PREFIX or the route's dir", dir, len(b), MaxPolicyBytes)
 	}
 	return string(b), nil
 }

@@ -3,6 +3,9 @@ package stsvend
 import (
 	"strings"
 	"time"
+
+	"github.com/ossupload/ossupload/shared/uploadpin"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 )
 
 // ClientOptions are the ali-oss constructor options that depend on where
@@ -66,10 +69,40 @@ type Response struct {
 	Secure    bool   `json:"secure"`
 	SldEnable bool   `json:"sldEnable,omitempty"`
 	Cname     bool   `json:"cname,omitempty"`
-	Dir       string `json:"dir"` // the caller's prefix; upload keys must start with it
+	// Route is the route the credentials are for; Dir is its directory for
+	// the caller (uploadroutes.Route.UserDir): upload keys must start with it.
+	Route string `json:"route"`
+	Dir   string `json:"dir"`
+	// Headers are the x-oss-meta-* headers the client must send with every
+	// upload (ali-oss: put(key, file, {headers}) or multipartUpload(key,
+	// file, {headers})); see UploadHeaders.
+	Headers map[string]string `json:"headers"`
 }
 
-func newResponse(t Temporary, bucket, region, dir string, o ClientOptions) Response {
+// UploadHeaders are the user metadata headers a session's uploads carry:
+// x-oss-meta-route naming the route, x-oss-meta-<name> for each metadata
+// pair the app's hook answered, and, when pinKey is set (a hook is
+// configured), x-oss-meta-upload-pin binding route, owner, the session's
+// directory and that metadata (package uploadpin), by which verify tells
+// them from metadata an uploader made up. A RAM policy cannot require
+// these headers, so the client sends them by agreement; verify judges an
+// upload without them (uploadroutes.Set.Judge).
+func UploadHeaders(pinKey []byte, route, owner, dir string, metadata map[string]string) map[string]string {
+	h := make(map[string]string, len(metadata)+2)
+	h[uploadroutes.MetaHeader] = route
+	for name, value := range metadata {
+		h[metaPrefix+name] = value
+	}
+	if pinKey != nil {
+		h[metaPrefix+uploadpin.MetaName] = uploadpin.Sign(pinKey, uploadpin.Pin{Route: route, Owner: owner, Scope: dir, Metadata: metadata})
+	}
+	return h
+}
+
+// metaPrefix starts every user metadata header.
+const metaPrefix = "x-oss-meta-"
+
+func newResponse(t Temporary, bucket, region string, o ClientOptions) Response {
 	return Response{
 		AccessKeyID:     t.AccessKeyID,
 		AccessKeySecret: t.AccessKeySecret,
@@ -83,6 +116,5 @@ func newResponse(t Temporary, bucket, region, dir string, o ClientOptions) Respo
 		Secure:          o.Secure,
 		SldEnable:       o.SldEnable,
 		Cname:           o.Cname,
-		Dir:             dir,
 	}
 }

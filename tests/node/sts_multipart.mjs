@@ -1,6 +1,7 @@
 // ali-oss (npm, Node) configured only from the sts function's response body:
-// multipartUpload of a file under the caller's prefix, with refreshSTSToken
-// calling the function again, as a browser app does.
+// multipartUpload of a file under the caller's prefix with the headers the
+// answer lists, with refreshSTSToken calling the function again, as a
+// browser app does.
 //
 // Usage: node tests/node/sts_multipart.mjs <stsFunctionURL> <jwt> <file>
 // (driven by tests/stsfn/node_test.go).
@@ -44,7 +45,9 @@ async function run(name, extra) {
   });
   const key = `${body.dir}node-${name}/${path.basename(file)}`;
   const size = fs.statSync(file).size;
-  const result = await client.multipartUpload(key, file, { partSize: 256 * 1024, parallel: 3 });
+  // headers: the x-oss-meta-* headers the answer says every upload carries
+  // (x-oss-meta-route, and the hook's metadata and pin when there is a hook).
+  const result = await client.multipartUpload(key, file, { partSize: 256 * 1024, parallel: 3, headers: body.headers });
   if (!result || !result.res || result.res.status !== 200) {
     throw new Error(`multipartUpload answered ${result && result.res && result.res.status}`);
   }

@@ -30,7 +30,8 @@ type nodeResult struct {
 }
 
 // TestAliOSSMultipartWithRefresh: ali-oss in Node, configured only from the
-// function's response, completes a multipartUpload of ~1.5 MB while its
+// function's response, completes a multipartUpload of ~1.5 MB with the
+// answer's headers (the object carries x-oss-meta-route) while its
 // refreshSTSToken callback calls the function.
 func TestAliOSSMultipartWithRefresh(t *testing.T) {
 	nodeBin, root := stacktest.RequireNode(t), stacktest.RepoRoot(t)
@@ -92,6 +93,10 @@ func TestAliOSSMultipartWithRefresh(t *testing.T) {
 		rc.Close()
 		if !bytes.Equal(got, data) {
 			t.Errorf("%s: stored %d bytes differ from the %d sent", name, len(got), len(data))
+		}
+		// multipartUpload sent the answer's "headers" with the initiate.
+		if h, err := s.developerOSS.GetObjectDetailedMeta(r.Key); err != nil || h.Get("x-oss-meta-route") != "default" {
+			t.Errorf("%s: x-oss-meta-route %q (%v), want default from the answer's headers", name, h.Get("x-oss-meta-route"), err)
 		}
 	}
 	// One initial fetch per run plus the refreshes all reached the function;

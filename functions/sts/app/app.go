@@ -44,7 +44,11 @@ func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger
 	if opts.STS == nil {
 		opts.STS = stsvend.NewSDK(credentials.Chain{Getenv: getenv}, cfg.Region, cfg.STSEndpoint)
 	}
-	h, err := stsvend.New(cfg, stsvend.Deps{Auth: authn, STS: opts.STS, Now: opts.Now, Logger: logger})
+	deps := stsvend.Deps{Auth: authn, STS: opts.STS, Now: opts.Now, Logger: logger}
+	if hook := cfg.HookClient(opts.Now); hook != nil { // a nil *Client must not become a non-nil Asker
+		deps.Hook, deps.PinKey = hook, cfg.PinKey()
+	}
+	h, err := stsvend.New(cfg, deps)
 	if err != nil {
 		return nil, logger, fmt.Errorf("handler setup failed: %w", err)
 	}

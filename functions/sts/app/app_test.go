@@ -3,6 +3,7 @@ package app
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/stdwebhook"
 	"github.com/ossupload/ossupload/shared/stsvend"
+	"github.com/ossupload/ossupload/shared/uploadhook"
+	"github.com/ossupload/ossupload/shared/uploadpin"
 )
 
 const jwtSecret = "sts-app-test-secret-0123456789abcdef-xyz"
@@ -109,5 +113,59 @@ func TestVariables(t *testing.T) {
 		if slices.Contains(v, not) {
 			t.Errorf("Variables has %s: %q", not, v)
 		}
+	}
+}
+
+// With UPLOAD_HOOK_URL, Setup wires the hook client and the pin key: the
+// hook is asked (a signed call) before credentials are vended, and the
+// answer's headers carry its metadata and a pin under the key derived from
+// UPLOAD_HOOK_SECRET.
+func TestSetupWiresTheHook(t *testing.T) {
+	const secret = "whsec_aG9vay1rZXktZm9yLXBpbnMtMDEyMzQ1Njc4OWFiY2Q="
+	var calls []uploadhook.Request
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var call uploadhook.Request
+		if r.Header.Get("webhook-signature") == "" || json.NewDecoder(r.Body).Decode(&call) != nil {
+			http.Error(w, "unsigned", http.StatusUnauthorized)
+			return
+		}
+		calls = append(calls, call)
+		_, _ = io.WriteString(w, `{"allow":true,"metadata":{"project":"p-9"}}`)
+	}))
+	defer hook.Close()
+	env := map[string]string{
+		"OSS_BUCKET": "ossupload-dev", "OSS_REGION": "cn-hangzhou", "AUTH_JWT_SECRET": jwtSecret,
+		"STS_ROLE_ARN":    "acs:ram::1234567890123456:role/ossupload-uploader",
+		"UPLOAD_HOOK_URL": hook.URL, "UPLOAD_HOOK_SECRET": secret,
+	}
+	sts := &fakeSTS{}
+	h, _, err := Setup(getenv(env), Options{Now: func() time.Time { return now }, STS: sts, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, jwt.MapClaims{
+		"sub": "alice", "iat": now.Unix(), "exp": now.Add(time.Hour).Unix(),
+	}).SignedString([]byte(jwtSecret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+tok)
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	var resp stsvend.Response
+	if err := json.Unmarshal(rec.Body.Bytes(), &resp); rec.Code != http.StatusOK || err != nil {
+		t.Fatalf("POST / = %d %s", rec.Code, rec.Body)
+	}
+	if len(calls) != 1 || calls[0].User != "alice" || calls[0].Via != "sts" || calls[0].Route != "default" {
+		t.Fatalf("hook calls %+v", calls)
+	}
+	key, err := stdwebhook.ParseSecret(secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := uploadpin.Pin{Route: "default", Owner: "alice", Scope: "uploads/alice/", Metadata: map[string]string{"project": "p-9"}}
+	if resp.Headers["x-oss-meta-project"] != "p-9" || !uploadpin.Valid(uploadpin.Key(key), pin, resp.Headers["x-oss-meta-upload-pin"]) {
+		t.Fatalf("headers %v", resp.Headers)
 	}
 }
