@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
@@ -46,7 +47,7 @@ func (h *Handler) pickRoute(name, path string) (uploadroutes.Route, error) {
 	if !ok {
 		shown := "" // the caller's text, quoted, only when short
 		if len(name) <= uploadroutes.MaxNameLen {
-			shown = " " + quote(name)
+			shown = " " + strconv.Quote(name)
 		}
 		if !set.Configured() {
 			return uploadroutes.Route{}, badRequest("unknown route%s: without UPLOAD_ROUTES the only route is %q", shown, uploadroutes.DefaultName)
@@ -57,11 +58,6 @@ func (h *Handler) pickRoute(name, path string) (uploadroutes.Route, error) {
 		return uploadroutes.Route{}, httpapi.Errorf(httpapi.CodeForbidden, "route %q does not allow %s uploads", r.Name, path)
 	}
 	return r, nil
-}
-
-func quote(s string) string {
-	b, _ := json.Marshal(s) // a string always encodes
-	return string(b)
 }
 
 // routeNames lists the configured routes for error messages.
