@@ -20,6 +20,7 @@ import (
 	"github.com/ossupload/ossupload/shared/cors"
 	"github.com/ossupload/ossupload/shared/credentials"
 	"github.com/ossupload/ossupload/shared/httpapi"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 )
 
 // MaxRequestBytes caps a request body.
@@ -45,6 +46,11 @@ type Deps struct {
 	Now         func() time.Time // nil: time.Now
 	Random      io.Reader        // nil: crypto/rand.Reader
 	Logger      *slog.Logger     // nil: discard
+	// Hook and PinKey: the app's pre-sign hook (Config.HookClient) and
+	// the key of the pins that bind its metadata (Config.PinKey);
+	// required exactly when UPLOAD_HOOK_URL is set.
+	Hook   Hook
+	PinKey []byte
 }
 
 // Handler serves POST / and GET / (sign), POST /presign and GET /status.
@@ -55,6 +61,10 @@ type Handler struct {
 	log    *slog.Logger
 	expiry time.Duration
 	cors   *cors.Policy // CORS_ALLOWED_ORIGINS
+	hook   Hook         // nil: no hook
+	pinKey []byte       // nil: no hook, no pin
+	// routeNames lists the configured routes for error messages.
+	routeNames string
 }
 
 // New returns the handler wrapped in the CORS policy of cfg (preflights
@@ -76,6 +86,10 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 	if deps.Auth == nil || deps.Credentials == nil {
 		return nil, errors.New("uploadpolicy: Deps.Auth and Deps.Credentials are required")
 	}
+	// A hook configured but not wired would sign without asking the app.
+	if hooked := cfg.HookURL != ""; hooked != (deps.Hook != nil) || hooked != (len(deps.PinKey) > 0) {
+		return nil, errors.New("uploadpolicy: Deps.Hook and Deps.PinKey are required exactly when UPLOAD_HOOK_URL is set")
+	}
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
@@ -86,7 +100,17 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Handler{cfg: cfg, deps: deps, log: deps.Logger, expiry: cfg.PolicyExpiry,
-		cors: cors.New(cfg.CORSAllowedOrigins, []string{http.MethodGet, http.MethodPost}, nil)}, nil
+		cors: cors.New(cfg.CORSAllowedOrigins, []string{http.MethodGet, http.MethodPost}, nil),
+		hook: deps.Hook, pinKey: deps.PinKey, routeNames: routeNames(cfg.Routes)}, nil
+}
+
+// expiryOf is how long a form or presigned URL for route stays valid: the
+// route's own expiry, else POLICY_EXPIRY_SECONDS.
+func (h *Handler) expiryOf(route uploadroutes.Route) time.Duration {
+	if route.PolicyExpiry > 0 {
+		return route.PolicyExpiry
+	}
+	return h.expiry
 }
 
 // ServeHTTP routes: "/" to sign (GET or POST), "/presign" to presign

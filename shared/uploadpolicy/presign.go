@@ -16,6 +16,8 @@ import (
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/presign"
+	"github.com/ossupload/ossupload/shared/uploadpin"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 )
 
 // POST /presign answers Uppy 6 @uppy/aws-s3's signRequest: one request
@@ -56,6 +58,11 @@ type presignRequest struct {
 	ExpiresIn   int64  `json:"expiresIn"` // seconds; only shortens the server's lifetime
 	Filename    string `json:"filename"`  // default: the last segment of key
 	Size        *int64 `json:"size"`      // required to start a multipart upload
+	// Route and ClientPayload as in POST / (signRequest). A request on an
+	// upload already started takes its route from the key; one named there
+	// must be the same.
+	Route         string          `json:"route"`
+	ClientPayload json.RawMessage `json:"clientPayload"`
 }
 
 // PresignResponse is Uppy's PresignedResponse.
@@ -68,6 +75,7 @@ type PresignResponse struct {
 	// to URL with the file last).
 	Fields    map[string]string `json:"fields,omitempty"`
 	ExpiresAt string            `json:"expiresAt"`
+	Route     string            `json:"route,omitempty"` // the upload's route
 }
 
 // PartLister lists the parts uploaded so far to a multipart upload, with
@@ -95,6 +103,10 @@ func (h *Handler) presign(w http.ResponseWriter, r *http.Request) {
 	}
 	var req presignRequest
 	if err := httpapi.DecodeJSON(r, MaxRequestBytes, &req); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := checkClientPayload(req.ClientPayload); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -140,32 +152,53 @@ func badRequest(format string, args ...any) error {
 // presignOne checks one request and signs it.
 func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignRequest, creds credentials.Credentials) (*PresignResponse, string, error) {
 	now := h.deps.Now()
-	expiry := h.expiry
 	if req.ExpiresIn < 0 {
 		return nil, "", badRequest("expiresIn must not be negative")
 	}
-	if req.ExpiresIn > 0 && time.Duration(req.ExpiresIn)*time.Second < expiry {
-		expiry = time.Duration(req.ExpiresIn) * time.Second
+	// expiry is the route's lifetime, shortened by expiresIn.
+	expiry := func(route uploadroutes.Route) time.Duration {
+		e := h.expiryOf(route)
+		if req.ExpiresIn > 0 && time.Duration(req.ExpiresIn)*time.Second < e {
+			e = time.Duration(req.ExpiresIn) * time.Second
+		}
+		return e
 	}
 	if req.UploadID == "" {
 		if req.PartNumber != 0 {
 			return nil, "", badRequest("partNumber needs an uploadId")
 		}
 		switch req.Method {
-		case http.MethodPut:
-			return h.presignPutObject(id, req, creds)
-		case http.MethodPost:
-			return h.presignInitiate(id, req, creds, now, expiry)
+		case http.MethodPut, http.MethodPost:
 		case http.MethodDelete:
 			return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "deleting an object is not offered")
+		default:
+			return nil, "", badRequest("method must be PUT or POST without an uploadId")
 		}
-		return nil, "", badRequest("method must be PUT or POST without an uploadId")
+		route, err := h.pickRoute(req.Route, uploadroutes.PathPresign)
+		if err != nil {
+			return nil, "", err
+		}
+		if req.Method == http.MethodPut {
+			return h.presignPutObject(ctx, id, req, route, creds)
+		}
+		return h.presignInitiate(ctx, id, req, route, creds, now, expiry(route))
 	}
 
 	// A request on an upload in progress: the key must be one the server
-	// issued to this caller (under the caller's prefix).
-	if owner, ok := h.cfg.Rules.OwnerOf(req.Key); !ok || owner != id.UserID {
+	// issued to this caller (under the caller's prefix), and its route
+	// (the directory it lies in) must still allow presigned uploads.
+	owner, route, ok := h.cfg.Routes.ForKey(h.cfg.Rules, req.Key)
+	if owner == "" || owner != id.UserID {
 		return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "the key is not one of your uploads")
+	}
+	if !ok {
+		return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "the key lies in no route's directory")
+	}
+	if !route.Allows(uploadroutes.PathPresign) {
+		return nil, "", httpapi.Errorf(httpapi.CodeForbidden, "route %q does not allow %s uploads", route.Name, uploadroutes.PathPresign)
+	}
+	if req.Route != "" && req.Route != route.Name {
+		return nil, "", badRequest("the key is an upload of route %q, not of the route named", route.Name)
 	}
 	if !validUploadID(req.UploadID) {
 		return nil, "", badRequest("uploadId is not an OSS upload id")
@@ -189,7 +222,7 @@ func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignR
 		op = opAbort
 	case http.MethodPost:
 		op = opComplete
-		if err := h.checkComplete(ctx, req.Key, req.UploadID); err != nil {
+		if err := h.checkComplete(ctx, req.Key, req.UploadID, route); err != nil {
 			return nil, "", err
 		}
 		sreq.Headers = []presign.Header{{Name: "Content-Type", Value: completeContentType}, {Name: "x-oss-forbid-overwrite", Value: "true"}}
@@ -199,27 +232,32 @@ func (h *Handler) presignOne(ctx context.Context, id auth.Identity, req presignR
 	if op != opPart && req.PartNumber != 0 {
 		return nil, "", badRequest("partNumber is only for PUT")
 	}
-	resp, err := h.presignURL(creds, sreq, now, expiry)
+	resp, err := h.presignURL(creds, sreq, now, expiry(route))
 	if err != nil {
 		return nil, "", err
 	}
+	resp.Route = route.Name
 	return resp, op, nil
 }
 
 // presignInitiate starts a multipart upload: the server picks the key and
-// pins the type, owner, declared metadata and overwrite protection in
-// signed headers (the browser must send them, unchanged, and can add no
-// other x-oss-* header). The object takes its Content-Type and metadata
-// from InitiateMultipartUpload.
-func (h *Handler) presignInitiate(id auth.Identity, req presignRequest, creds credentials.Credentials, now time.Time, expiry time.Duration) (*PresignResponse, string, error) {
+// pins the type, owner, declared metadata, route, the hook's metadata and
+// pin, and overwrite protection in signed headers (the browser must send
+// them, unchanged, and can add no other x-oss-* header). The object takes
+// its Content-Type and metadata from InitiateMultipartUpload.
+func (h *Handler) presignInitiate(ctx context.Context, id auth.Identity, req presignRequest, route uploadroutes.Route, creds credentials.Credentials, now time.Time, expiry time.Duration) (*PresignResponse, string, error) {
 	if req.Size == nil {
 		return nil, "", badRequest("size is required to start a multipart upload")
 	}
-	up, err := h.check(id, signRequest{Filename: filenameHint(req), ContentType: req.ContentType, Size: req.Size})
+	filename := filenameHint(req)
+	up, err := h.check(id, signRequest{Filename: filename, ContentType: req.ContentType, Size: req.Size}, route)
 	if err != nil {
 		return nil, "", err
 	}
 	up.key = multipartKey(up.key, up.size)
+	if err := h.approve(ctx, &up, uploadroutes.PathPresign, filename, req.ClientPayload); err != nil {
+		return nil, "", err
+	}
 	ct := up.contentType
 	if ct == "" {
 		ct = UndeclaredContentType
@@ -236,11 +274,19 @@ func (h *Handler) presignInitiate(id auth.Identity, req presignRequest, creds cr
 	if up.contentType != "" {
 		hs = append(hs, presign.Header{Name: "x-oss-meta-declared-type", Value: up.contentType})
 	}
+	hs = append(hs, presign.Header{Name: uploadroutes.MetaHeader, Value: route.Name})
+	for _, name := range sortedNames(up.meta) {
+		hs = append(hs, presign.Header{Name: metaHeader(name), Value: up.meta[name]})
+	}
+	if up.pin != "" {
+		hs = append(hs, presign.Header{Name: metaHeader(uploadpin.MetaName), Value: up.pin})
+	}
 	resp, err := h.presignURL(creds, presign.Request{Method: http.MethodPost, Bucket: h.cfg.Bucket, Key: up.key, Uploads: true, Headers: hs}, now, expiry)
 	if err != nil {
 		return nil, "", err
 	}
 	resp.Key = up.key
+	resp.Route = route.Name
 	return resp, opInitiate, nil
 }
 
@@ -250,9 +296,13 @@ func (h *Handler) presignInitiate(id auth.Identity, req presignRequest, creds cr
 // (@uppy/aws-s3 6.3.1 src/s3-client/utils.ts buildPostPolicyForm), so
 // this form neither sends nor pins it: it only redirects the uploader's
 // own browser after a successful upload.
-func (h *Handler) presignPutObject(id auth.Identity, req presignRequest, creds credentials.Credentials) (*PresignResponse, string, error) {
-	up, err := h.check(id, signRequest{Filename: filenameHint(req), ContentType: req.ContentType, Size: req.Size})
+func (h *Handler) presignPutObject(ctx context.Context, id auth.Identity, req presignRequest, route uploadroutes.Route, creds credentials.Credentials) (*PresignResponse, string, error) {
+	filename := filenameHint(req)
+	up, err := h.check(id, signRequest{Filename: filename, ContentType: req.ContentType, Size: req.Size}, route)
 	if err != nil {
+		return nil, "", err
+	}
+	if err := h.approve(ctx, &up, uploadroutes.PathPresign, filename, req.ClientPayload); err != nil {
 		return nil, "", err
 	}
 	up.noRedirect = true
@@ -260,7 +310,7 @@ func (h *Handler) presignPutObject(id auth.Identity, req presignRequest, creds c
 	if err := h.build(up, creds, &form, nil); err != nil {
 		return nil, "", err
 	}
-	raw, err := json.Marshal(form.Fields)
+	raw, err := json.Marshal(metaFields{&form.Fields}) // with the hook's metadata
 	if err != nil {
 		return nil, "", err
 	}
@@ -269,7 +319,7 @@ func (h *Handler) presignPutObject(id auth.Identity, req presignRequest, creds c
 		return nil, "", err
 	}
 	delete(fields, "success_action_redirect")
-	return &PresignResponse{URL: form.URL, Method: http.MethodPost, Key: form.Key, Fields: fields, ExpiresAt: form.ExpiresAt}, opPutObject, nil
+	return &PresignResponse{URL: form.URL, Method: http.MethodPost, Key: form.Key, Fields: fields, ExpiresAt: form.ExpiresAt, Route: route.Name}, opPutObject, nil
 }
 
 // presignURL signs sreq with the configured signature version on
@@ -310,10 +360,10 @@ func (s cachedSigner) Sign(stringToSign []byte) string {
 // checkComplete signs a complete only when the parts uploaded so far (as
 // OSS lists them to the function) fit the declared size: every part
 // number within what that size needs, and the total neither above the
-// declared size (nor so the size cap) nor below it. Parts uploaded after
-// this check can still change what the complete assembles: verify judges
-// the stored object.
-func (h *Handler) checkComplete(ctx context.Context, key, uploadID string) error {
+// declared size (nor the route's maximum) nor below it (nor the route's
+// minimum). Parts uploaded after this check can still change what the
+// complete assembles: verify judges the stored object.
+func (h *Handler) checkComplete(ctx context.Context, key, uploadID string, route uploadroutes.Route) error {
 	declared, ok := declaredSizeOf(key)
 	if !ok {
 		return httpapi.Errorf(httpapi.CodeForbidden, "the key is not a multipart upload this service started")
@@ -338,10 +388,14 @@ func (h *Handler) checkComplete(ctx context.Context, key, uploadID string) error
 		total += p.Size
 	}
 	switch {
-	case total > declared || total > h.cfg.Rules.MaxBytes:
+	case total > declared:
 		return httpapi.Errorf(httpapi.CodeTooLarge, "the uploaded parts hold %d bytes, more than the declared %d", total, declared)
+	case total > route.MaxBytes:
+		return httpapi.Errorf(httpapi.CodeTooLarge, "the uploaded parts hold %d bytes, more than route %q allows (%d)", total, route.Name, route.MaxBytes)
 	case total < declared:
 		return httpapi.Errorf(httpapi.CodeIncomplete, "the uploaded parts hold %d bytes, fewer than the declared %d", total, declared)
+	case total < route.MinBytes:
+		return httpapi.Errorf(httpapi.CodeTooSmall, "the uploaded parts hold %d bytes, fewer than route %q needs (%d)", total, route.Name, route.MinBytes)
 	}
 	return nil
 }

@@ -78,6 +78,7 @@ func TestPresignInitiate(t *testing.T) {
 		"Content-Type": "image/png", "x-oss-forbid-overwrite": "true", "x-oss-object-acl": "private",
 		"x-oss-storage-class": "Standard", "x-oss-server-side-encryption": "AES256",
 		"x-oss-meta-owner": testUser, "x-oss-meta-declared-type": "image/png", "x-oss-meta-declared-size": "307200",
+		"x-oss-meta-route": "default",
 	}
 	if len(resp.Headers) != len(wantHeaders) {
 		t.Errorf("headers %v, want %v", resp.Headers, wantHeaders)

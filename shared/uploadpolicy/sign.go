@@ -2,6 +2,7 @@ package uploadpolicy
 
 import (
 	"crypto/subtle"
+	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -15,6 +16,8 @@ import (
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
 	"github.com/ossupload/ossupload/shared/postpolicy"
+	"github.com/ossupload/ossupload/shared/uploadpin"
+	"github.com/ossupload/ossupload/shared/uploadroutes"
 	"github.com/ossupload/ossupload/shared/uploadrules"
 )
 
@@ -29,6 +32,12 @@ type signRequest struct {
 	Filename    string `json:"filename"`
 	ContentType string `json:"contentType"`
 	Size        *int64 `json:"size"`
+	// Route names the upload's route (uploadroutes): required with
+	// UPLOAD_ROUTES, else "" or "default".
+	Route string `json:"route"`
+	// ClientPayload is passed to the hook untouched (at most
+	// MaxClientPayloadBytes of JSON).
+	ClientPayload json.RawMessage `json:"clientPayload"`
 }
 
 // Response is the answer of POST / and GET /.
@@ -37,7 +46,8 @@ type Response struct {
 	URL       string `json:"url"`       // where to post the form
 	Host      string `json:"host"`      // same as URL (the name OSS samples use)
 	Key       string `json:"key"`       // the object key the form uploads to
-	Dir       string `json:"dir"`       // the caller's prefix
+	Dir       string `json:"dir"`       // the caller's directory on the route (the caller's prefix on the default route)
+	Route     string `json:"route"`     // the route the form is signed for
 	Fields    Fields `json:"fields"`    // every form field to send before "file"
 	Expire    int64  `json:"expire"`    // policy expiry, unix seconds
 	ExpiresAt string `json:"expiresAt"` // policy expiry, RFC 3339 UTC
@@ -88,6 +98,12 @@ type Fields struct {
 	Owner                 string `json:"x-oss-meta-owner"`
 	DeclaredType          string `json:"x-oss-meta-declared-type,omitempty"`
 	DeclaredSize          string `json:"x-oss-meta-declared-size,omitempty"`
+	Route                 string `json:"x-oss-meta-route"`                // the route's name, "default" without routes
+	Pin                   string `json:"x-oss-meta-upload-pin,omitempty"` // with a hook: package uploadpin
+	// Meta is the hook's metadata (names without x-oss-meta-), sent as
+	// x-oss-meta-<name> fields after the others, in name order. Fields'
+	// own JSON leaves them out: the handler writes them (metaFields).
+	Meta map[string]string `json:"-"`
 }
 
 // Values the form pins when the server has nothing else to say. Setting an
@@ -129,8 +145,17 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	up, err := h.check(id, call.req)
+	route, err := h.pickRoute(call.req.Route, uploadroutes.PathForm)
 	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	up, err := h.check(id, call.req, route)
+	if err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	if err := h.approve(ctx, &up, uploadroutes.PathForm, call.req.Filename, call.req.ClientPayload); err != nil {
 		h.fail(w, r, err)
 		return
 	}
@@ -148,12 +173,19 @@ func (h *Handler) sign(w http.ResponseWriter, r *http.Request) {
 		h.fail(w, r, err)
 		return
 	}
-	h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy", // at most 5 attrs: no allocation
-		logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
-		slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
-		slog.Int64("max_size", resp.MaxSize))
+	if h.cfg.Routes.Configured() {
+		h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy",
+			logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+			slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
+			slog.Int64("max_size", resp.MaxSize), slog.String("route", resp.Route))
+	} else {
+		h.log.LogAttrs(ctx, slog.LevelInfo, "signed upload policy", // at most 5 attrs: no allocation
+			logging.RequestID(httpapi.RequestID(ctx)), slog.String("user", id.UserID),
+			slog.String("key", resp.Key), slog.String("signature_version", h.cfg.SignatureVersion),
+			slog.Int64("max_size", resp.MaxSize))
+	}
 	w.Header()["Cache-Control"] = httpapi.NoStore
-	httpapi.WriteJSON(w, http.StatusOK, resp)
+	httpapi.WriteJSON(w, http.StatusOK, answer(resp))
 }
 
 func unavailable() *httpapi.Error {
@@ -168,12 +200,15 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 		if !httpapi.IsJSON(r.Header.Get("Content-Type")) {
 			return httpapi.Errorf(httpapi.CodeUnsupportedMediaType, "send the request as JSON with Content-Type: application/json")
 		}
-		return httpapi.DecodeJSON(r, MaxRequestBytes, req)
+		if err := httpapi.DecodeJSON(r, MaxRequestBytes, req); err != nil {
+			return err
+		}
+		return checkClientPayload(req.ClientPayload)
 	}
 	q := r.URL.Query()
 	// A parameter named twice is refused, as a JSON field named twice is
 	// (httpapi.DecodeJSON): q.Get reads the first, a proxy may read the last.
-	for _, name := range []string{"filename", "contentType", "size"} {
+	for _, name := range []string{"filename", "contentType", "size", "route", "clientPayload"} {
 		if len(q[name]) > 1 {
 			return httpapi.Errorf(httpapi.CodeInvalidRequest, "query parameter %q is given more than once", name)
 		}
@@ -187,12 +222,20 @@ func decodeSignRequest(r *http.Request, req *signRequest) error {
 		}
 		req.Size = &n
 	}
-	return nil
+	req.Route = q.Get("route")
+	if p := q.Get("clientPayload"); p != "" {
+		if !json.Valid([]byte(p)) {
+			return httpapi.Errorf(httpapi.CodeInvalidRequest, "clientPayload must be JSON")
+		}
+		req.ClientPayload = json.RawMessage(p)
+	}
+	return checkClientPayload(req.ClientPayload)
 }
 
 // upload is a checked request: what will be signed.
 type upload struct {
 	user        string
+	route       uploadroutes.Route
 	key         string
 	contentType string // "" when not declared
 	size        int64  // 0 when not declared
@@ -200,22 +243,25 @@ type upload struct {
 	// noRedirect leaves success_action_redirect out of the form and the
 	// policy (POST /presign: Uppy refuses a form with that field).
 	noRedirect bool
+	meta       map[string]string // the hook's metadata; nil when none
+	pin        string            // x-oss-meta-upload-pin; "" without a hook
 }
 
-// check applies the rules and picks the key; nothing is signed yet.
-func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
+// check applies the route's rules and picks the key under the route's
+// directory; nothing is signed yet.
+func (h *Handler) check(id auth.Identity, req signRequest, route uploadroutes.Route) (upload, error) {
 	rules := h.cfg.Rules
 	if req.Filename == "" {
 		return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "filename is required")
 	}
-	up := upload{user: id.UserID, contentType: strings.TrimSpace(req.ContentType), now: h.deps.Now()}
+	up := upload{user: id.UserID, route: route, contentType: strings.TrimSpace(req.ContentType), now: h.deps.Now()}
 	if req.Size != nil {
 		up.size = *req.Size
 		if up.size == 0 {
 			return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "size must be at least 1 byte")
 		}
 	}
-	if up.contentType == "" && !rules.AllowsAnyType() {
+	if up.contentType == "" && !route.Rules(rules).AllowsAnyType() {
 		return upload{}, httpapi.Errorf(httpapi.CodeInvalidRequest, "contentType is required")
 	}
 	if up.contentType != "" {
@@ -225,10 +271,16 @@ func (h *Handler) check(id auth.Identity, req signRequest) (upload, error) {
 		}
 		up.contentType = mt
 	}
-	if err := rules.CheckDeclared(up.size, up.contentType); err != nil {
+	// Without UPLOAD_ROUTES the default route is the UPLOAD_* rules, and
+	// their own check keeps today's messages.
+	check := route.CheckDeclared
+	if !h.cfg.Routes.Configured() {
+		check = rules.CheckDeclared
+	}
+	if err := check(up.size, up.contentType); err != nil {
 		return upload{}, ruleError(err)
 	}
-	key, err := rules.NewKey(id.UserID, req.Filename, up.now, h.deps.Random)
+	key, err := route.NewKey(rules, id.UserID, req.Filename, up.now, h.deps.Random)
 	if err != nil {
 		return upload{}, ruleError(err)
 	}
@@ -266,17 +318,19 @@ func ruleError(err error) error {
 // into scratch (appended to if too small).
 func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response, scratch []byte) error {
 	cfg := &h.cfg
-	maxSize := cfg.Rules.MaxBytes
+	maxSize := up.route.MaxBytes
 	if up.size > 0 && up.size < maxSize {
 		maxSize = up.size
 	}
-	exp := up.now.UTC().Add(h.expiry).Truncate(time.Second)
+	minSize := max(1, up.route.MinBytes)
+	exp := up.now.UTC().Add(h.expiryOf(up.route)).Truncate(time.Second)
 	*resp = Response{
 		Method:    http.MethodPost,
 		URL:       cfg.UploadURL,
 		Host:      cfg.UploadURL,
 		Key:       up.key,
-		Dir:       userDir(cfg.Rules, up.user, up.key),
+		Dir:       userDir(cfg.Rules, up.route, up.user, up.key),
+		Route:     up.route.Name,
 		Expire:    exp.Unix(),
 		ExpiresAt: exp.Format(time.RFC3339),
 		MaxSize:   maxSize,
@@ -299,12 +353,15 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 	if up.size > 0 {
 		f.DeclaredSize = strconv.FormatInt(up.size, 10)
 	}
+	f.Route = up.route.Name
+	f.Pin = up.pin
+	f.Meta = up.meta
 
-	conds := make([]postpolicy.Condition, 0, 24)
+	conds := make([]postpolicy.Condition, 0, 26) // constant: kept on the stack; hook metadata may grow it
 	conds = append(conds,
 		postpolicy.Exact("bucket", cfg.Bucket),
 		postpolicy.Exact("key", up.key),
-		postpolicy.ContentLengthRange(1, maxSize),
+		postpolicy.ContentLengthRange(minSize, maxSize),
 		postpolicy.Exact("success_action_status", f.SuccessActionStatus),
 	)
 	if !up.noRedirect {
@@ -328,6 +385,13 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 	}
 	if f.DeclaredSize != "" {
 		conds = append(conds, postpolicy.Exact("x-oss-meta-declared-size", f.DeclaredSize))
+	}
+	conds = append(conds, postpolicy.Exact(uploadroutes.MetaHeader, f.Route))
+	for _, name := range sortedNames(f.Meta) {
+		conds = append(conds, postpolicy.Exact(metaHeader(name), f.Meta[name]))
+	}
+	if f.Pin != "" {
+		conds = append(conds, postpolicy.Exact(metaHeader(uploadpin.MetaName), f.Pin))
 	}
 	v4 := cfg.SignatureVersion != SignatureV1
 	if v4 {
@@ -357,9 +421,13 @@ func (h *Handler) build(up upload, creds credentials.Credentials, resp *Response
 	return nil
 }
 
-// userDir is the caller's prefix, taken from the key NewKey made (which
-// starts with it) instead of built again.
-func userDir(rules uploadrules.Rules, user, key string) string {
+// userDir is the caller's directory on route (Route.UserDir), taken from
+// the key NewKey made (which starts with it) instead of built again on the
+// default route.
+func userDir(rules uploadrules.Rules, route uploadroutes.Route, user, key string) string {
+	if route.Dir != "" {
+		return route.UserDir(rules, user)
+	}
 	if n := len(rules.Prefix) + len(user) + 1; len(key) >= n && key[len(rules.Prefix):n-1] == user && key[:len(rules.Prefix)] == rules.Prefix && key[n-1] == '/' {
 		return key[:n]
 	}

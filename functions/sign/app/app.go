@@ -25,7 +25,8 @@ type Options struct {
 }
 
 // Setup reads the sign configuration through getenv and builds the handler
-// of POST / (the form) and GET /status. The logger comes back even with an
+// of POST / (the form), POST /presign and GET /status, asking the app's
+// pre-sign hook when UPLOAD_HOOK_URL is set. The logger comes back even with an
 // error, for the caller's baseconfig.LogRefusal; a configuration error
 // lists every problem, one "VARIABLE: what to fix" line each.
 func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger, error) {
@@ -42,6 +43,10 @@ func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger
 		return nil, logger, err
 	}
 	creds := credentials.Chain{Getenv: getenv}
+	var hook uploadpolicy.Hook // nil unless UPLOAD_HOOK_URL (no typed nil in the interface)
+	if c := cfg.HookClient(opts.Now); c != nil {
+		hook = c
+	}
 	h, err := uploadpolicy.New(cfg, uploadpolicy.Deps{
 		Auth:        authn,
 		Credentials: creds,
@@ -54,6 +59,8 @@ func Setup(getenv func(string) string, opts Options) (http.Handler, *slog.Logger
 		Now:    opts.Now,
 		Random: opts.Random,
 		Logger: logger,
+		Hook:   hook,
+		PinKey: cfg.PinKey(),
 	})
 	if err != nil {
 		return nil, logger, fmt.Errorf("handler setup failed: %w", err)

@@ -2,6 +2,7 @@ package app
 
 import (
 	"bytes"
+	"encoding/base64"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -90,6 +91,44 @@ func TestSetupWiresThePartLister(t *testing.T) {
 	}
 	if rec.Code != http.StatusNotFound {
 		t.Errorf("complete of an unknown upload = %d %s, want 404", rec.Code, rec.Body)
+	}
+}
+
+// Setup wires the pre-sign hook and the pin key when UPLOAD_HOOK_URL is
+// set: the app is asked before a form is signed, and its deny reaches the
+// caller.
+func TestSetupWiresTheHook(t *testing.T) {
+	asked := make(chan string, 1)
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case asked <- r.Header.Get("webhook-signature"):
+		default:
+		}
+		io.WriteString(w, `{"allow":false,"message":"not in this project"}`)
+	}))
+	defer hook.Close()
+	env := validEnv()
+	env["UPLOAD_HOOK_URL"] = hook.URL
+	env["UPLOAD_HOOK_SECRET"] = "whsec_" + base64.StdEncoding.EncodeToString([]byte("sign-app-hook-secret-0123456789ab"))
+	h, _, err := Setup(getenv(env), Options{Now: func() time.Time { return now }, Log: io.Discard})
+	if err != nil {
+		t.Fatal(err)
+	}
+	req := httptest.NewRequest(http.MethodPost, "/", strings.NewReader(`{"filename":"cat.png","contentType":"image/png","size":1234}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token(t))
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	select {
+	case sig := <-asked:
+		if !strings.HasPrefix(sig, "v1,") {
+			t.Errorf("hook call signed %q, want a v1 Standard Webhooks signature", sig)
+		}
+	default:
+		t.Fatalf("the hook was not asked; sign answered %d %s", rec.Code, rec.Body)
+	}
+	if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "not in this project") {
+		t.Errorf("POST / with a denying hook = %d %s, want 403 with the app's message", rec.Code, rec.Body)
 	}
 }
 
