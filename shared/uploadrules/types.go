@@ -4,6 +4,8 @@ import (
 	"mime"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/gabriel-vasile/mimetype"
 )
@@ -56,20 +58,61 @@ var typeAliases = map[string]string{
 // equal when they name the same thing. It returns "" for an empty or
 // unparsable type.
 func NormalizeType(t string) string {
-	t = strings.TrimSpace(t)
-	if t == "" {
+	mt := bareType(t)
+	if mt == "" {
 		return ""
 	}
-	mt, _, err := mime.ParseMediaType(t)
-	if err != nil {
-		return ""
+	if n, ok := normalized.Load(mt); ok {
+		return n.(string)
 	}
+	n := canonical(mt)
+	if normalizedCount.Add(1) <= maxNormalized {
+		normalized.Store(mt, n)
+	}
+	return n
+}
+
+// normalized remembers canonical(mt) for up to maxNormalized media types:
+// the sniffer's Lookup parses every name of its tree it passes, and sign
+// normalises the declared type against each allow-list entry on every
+// request (BenchmarkSign). The bound keeps callers who send a new type each
+// time from growing it; past it, types are simply computed again.
+var (
+	normalized      sync.Map // string -> string
+	normalizedCount atomic.Int64
+)
+
+const maxNormalized = 4096
+
+// canonical maps a bare lower-case media type through the aliases and the
+// sniffer's canonical names.
+func canonical(mt string) string {
 	if a, ok := typeAliases[mt]; ok {
 		mt = a
 	}
 	if m := mimetype.Lookup(mt); m != nil {
 		// The sniffer's canonical name, so aliases it knows compare equal.
-		mt, _, _ = mime.ParseMediaType(m.String())
+		mt = bareType(m.String())
+	}
+	return mt
+}
+
+// bareType is mime.ParseMediaType's lower-case media type of t, or "" when
+// it does not parse. The usual "type/subtype" without parameters is
+// answered without parsing: ParseMediaType allocates a parameter map even
+// for none, and sign normalises the declared type against every entry of
+// the allow-list on each request (BenchmarkSign).
+func bareType(t string) string {
+	t = strings.TrimSpace(t)
+	if t == "" {
+		return ""
+	}
+	if typ, sub, ok := strings.Cut(t, "/"); ok && !strings.Contains(t, ";") && isToken(typ) && isToken(sub) {
+		return strings.ToLower(t)
+	}
+	mt, _, err := mime.ParseMediaType(t)
+	if err != nil {
+		return ""
 	}
 	return mt
 }
