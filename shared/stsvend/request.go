@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/uploadroutes"
@@ -107,41 +106,9 @@ func fromQuery(r *http.Request, req *vendRequest) error {
 	return nil
 }
 
-// resolveRoute picks the route a request names. With UPLOAD_ROUTES the name
-// is required and must be a configured route; without it the name may be
-// omitted or "default". The route must allow STS (403 otherwise).
+// resolveRoute picks the route a request names (uploadroutes.Set.Pick,
+// the same rule sign applies); it must allow STS.
 func resolveRoute(set uploadroutes.Set, name string) (uploadroutes.Route, error) {
-	if name == "" && !set.Configured() {
-		name = uploadroutes.DefaultName
-	}
-	route, ok := set.Route(name)
-	switch {
-	case name == "":
-		return route, httpapi.Errorf(httpapi.CodeInvalidRequest, "route is required: one of %s", routeNames(set))
-	case !ok && set.Configured():
-		return route, httpapi.Errorf(httpapi.CodeInvalidRequest, "unknown route %s: one of %s", quoteName(name), routeNames(set))
-	case !ok:
-		return route, httpapi.Errorf(httpapi.CodeInvalidRequest, "unknown route %s: this deployment has no routes; omit route or send %q", quoteName(name), uploadroutes.DefaultName)
-	case !route.Allows(uploadroutes.PathSTS):
-		return route, httpapi.Errorf(httpapi.CodeForbidden, "route %q does not allow %s uploads", name, uploadroutes.PathSTS)
-	}
-	return route, nil
-}
-
-func routeNames(set uploadroutes.Set) string {
-	routes := set.Routes()
-	names := make([]string, len(routes))
-	for i, r := range routes {
-		names[i] = r.Name
-	}
-	return strings.Join(names, ", ")
-}
-
-// quoteName quotes a route name a caller sent for an error message, cut to
-// a route name's longest length so a huge name is not echoed back.
-func quoteName(name string) string {
-	if len(name) > uploadroutes.MaxNameLen {
-		return strconv.Quote(name[:uploadroutes.MaxNameLen]) + "..."
-	}
-	return strconv.Quote(name)
+	r, err := set.Pick(name, uploadroutes.PathSTS)
+	return r, httpapi.FromRule(err)
 }

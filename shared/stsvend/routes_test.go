@@ -158,7 +158,7 @@ func TestRouteErrors(t *testing.T) {
 		{"negative size", routed, postJSON(tok, `{"route":"avatar","size":-1}`), 400, "invalid_request", "size"},
 		{"size not a number in the query", routed, get(tok, "route=avatar&size=big"), 400, "invalid_request", "size"},
 		{"clientPayload too big", routed, postJSON(tok, `{"route":"avatar","clientPayload":"`+strings.Repeat("p", MaxClientPayloadBytes)+`"}`), 400, "invalid_request", "clientPayload"},
-		{"a route without UPLOAD_ROUTES", plain, postJSON(tok, `{"route":"avatar"}`), 400, "invalid_request", `omit route or send "default"`},
+		{"a route without UPLOAD_ROUTES", plain, postJSON(tok, `{"route":"avatar"}`), 400, "invalid_request", `the only route is "default"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			before := tc.f.sts.calls.Load()

@@ -63,8 +63,6 @@ type Handler struct {
 	cors   *cors.Policy // CORS_ALLOWED_ORIGINS
 	hook   Hook         // nil: no hook
 	pinKey []byte       // nil: no hook, no pin
-	// routeNames lists the configured routes for error messages.
-	routeNames string
 }
 
 // New returns the handler wrapped in the CORS policy of cfg (preflights
@@ -101,7 +99,7 @@ func NewHandler(cfg Config, deps Deps) (*Handler, error) {
 	}
 	return &Handler{cfg: cfg, deps: deps, log: deps.Logger, expiry: cfg.PolicyExpiry,
 		cors: cors.New(cfg.CORSAllowedOrigins, []string{http.MethodGet, http.MethodPost}, nil),
-		hook: deps.Hook, pinKey: deps.PinKey, routeNames: routeNames(cfg.Routes)}, nil
+		hook: deps.Hook, pinKey: deps.PinKey}, nil
 }
 
 // expiryOf is how long a form or presigned URL for route stays valid: the

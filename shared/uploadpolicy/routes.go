@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
-	"strconv"
-	"strings"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
@@ -33,40 +31,10 @@ type Hook interface {
 }
 
 // pickRoute returns the route named name (a request's "route") for an
-// upload through path (uploadroutes.PathForm or PathPresign): required and
-// known with UPLOAD_ROUTES, "" or "default" without it, and allowing path.
+// upload through path (uploadroutes.Set.Pick, the same rule sts applies).
 func (h *Handler) pickRoute(name, path string) (uploadroutes.Route, error) {
-	set := h.cfg.Routes
-	if name == "" && !set.Configured() {
-		name = uploadroutes.DefaultName
-	}
-	if name == "" {
-		return uploadroutes.Route{}, badRequest("route is required: one of %s", h.routeNames)
-	}
-	r, ok := set.Route(name)
-	if !ok {
-		shown := "" // the caller's text, quoted, only when short
-		if len(name) <= uploadroutes.MaxNameLen {
-			shown = " " + strconv.Quote(name)
-		}
-		if !set.Configured() {
-			return uploadroutes.Route{}, badRequest("unknown route%s: without UPLOAD_ROUTES the only route is %q", shown, uploadroutes.DefaultName)
-		}
-		return uploadroutes.Route{}, badRequest("unknown route%s: one of %s", shown, h.routeNames)
-	}
-	if !r.Allows(path) {
-		return uploadroutes.Route{}, httpapi.Errorf(httpapi.CodeForbidden, "route %q does not allow %s uploads", r.Name, path)
-	}
-	return r, nil
-}
-
-// routeNames lists the configured routes for error messages.
-func routeNames(set uploadroutes.Set) string {
-	var names []string
-	for _, r := range set.Routes() {
-		names = append(names, r.Name)
-	}
-	return strings.Join(names, ", ")
+	r, err := h.cfg.Routes.Pick(name, path)
+	return r, httpapi.FromRule(err)
 }
 
 // checkClientPayload refuses a clientPayload larger than

@@ -3,7 +3,6 @@ package uploadpolicy
 import (
 	"crypto/subtle"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -278,40 +277,14 @@ func (h *Handler) check(id auth.Identity, req signRequest, route uploadroutes.Ro
 		check = rules.CheckDeclared
 	}
 	if err := check(up.size, up.contentType); err != nil {
-		return upload{}, ruleError(err)
+		return upload{}, httpapi.FromRule(err)
 	}
 	key, err := route.NewKey(rules, id.UserID, req.Filename, up.now, h.deps.Random)
 	if err != nil {
-		return upload{}, ruleError(err)
+		return upload{}, httpapi.FromRule(err)
 	}
 	up.key = key
 	return up, nil
-}
-
-// ruleError maps an uploadrules error to its wire code. uploadrules does
-// not depend on the HTTP edge (verify uses it too), so its codes are plain
-// strings of the same names; one outside the set stays an internal error.
-func ruleError(err error) error {
-	var re *uploadrules.Error
-	if !errors.As(err, &re) {
-		return err
-	}
-	var code httpapi.Code
-	switch re.Code {
-	case uploadrules.CodeInvalidRequest:
-		code = httpapi.CodeInvalidRequest
-	case uploadrules.CodeInvalidFilename:
-		code = httpapi.CodeInvalidFilename
-	case uploadrules.CodeTooLarge:
-		code = httpapi.CodeTooLarge
-	case uploadrules.CodeTooSmall:
-		code = httpapi.CodeTooSmall
-	case uploadrules.CodeTypeNotAllowed:
-		code = httpapi.CodeTypeNotAllowed
-	default:
-		return err
-	}
-	return httpapi.Errorf(code, "%s", re.Message)
 }
 
 // build makes and signs the policy for up into resp, encoding the policy

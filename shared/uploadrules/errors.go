@@ -7,6 +7,9 @@ const (
 	CodeTooLarge        = "too_large"
 	CodeTooSmall        = "too_small"
 	CodeTypeNotAllowed  = "type_not_allowed"
+	// CodeForbidden: the request is understood but not allowed (a route
+	// that does not allow the upload path).
+	CodeForbidden = "forbidden"
 )
 
 // Error is a rule violation: a stable code and a message safe to show the
