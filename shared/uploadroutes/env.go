@@ -44,7 +44,7 @@ const (
 // base (UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES) bounds every
 // route: a route's maxBytes is at most UPLOAD_MAX_BYTES, and each of its
 // types must be allowed by UPLOAD_ALLOWED_TYPES, so those variables stay
-// the deployment's outer limits. When UPLOAD_ROUTES is unset or blank the
+// the deployment's outer limits. When UPLOAD_ROUTES is unset, blank or {} the
 // result is Default(base). On any problem the result is Default(base) too;
 // the caller must not start (env.Err).
 func FromEnv(env *config.Env, base uploadrules.Rules) Set {
@@ -61,7 +61,9 @@ func FromEnv(env *config.Env, base uploadrules.Rules) Set {
 		problem("must be a JSON object from route name to route, like {\"avatar\":{\"allowedTypes\":[\"image/png\"],\"maxBytes\":2000000}}: %v", err)
 	}
 	if err == nil && len(members) == 0 {
-		problem("lists no route; leave it unset to use the UPLOAD_* rules as one route")
+		// {} is "no routes", as unset is: s.yaml and template.yaml pass it
+		// by default, so the variable is always sent and never empty.
+		return Default(base)
 	}
 	if len(members) > MaxRoutes {
 		problem("%d routes, at most %d", len(members), MaxRoutes)

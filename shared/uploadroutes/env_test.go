@@ -28,7 +28,7 @@ func fromEnv(value string) (uploadroutes.Set, []string) {
 }
 
 func TestUnsetIsOneDefaultRouteFromTheRules(t *testing.T) {
-	for _, v := range []string{"", "  "} {
+	for _, v := range []string{"", "  ", "{}", " { } "} {
 		s, problems := fromEnv(v)
 		if len(problems) > 0 {
 			t.Fatalf("problems: %q", problems)
@@ -83,7 +83,6 @@ func TestProblems(t *testing.T) {
 		{"not JSON", `avatar`, `UPLOAD_ROUTES: must be a JSON object`},
 		{"array", `[{"name":"avatar"}]`, `UPLOAD_ROUTES: must be a JSON object`},
 		{"trailing text", `{"a":{` + ok + `}} x`, `UPLOAD_ROUTES: must be a JSON object`},
-		{"empty", `{}`, `UPLOAD_ROUTES: lists no route`},
 		{"too many", manyRoutes(33), `UPLOAD_ROUTES: 33 routes, at most 32`},
 		{"route twice", `{"a":{` + ok + `},"a":{` + ok + `,"dir":"b"}}`, `route "a" is listed twice`},
 		{"upper-case name", `{"Avatar":{` + ok + `,"dir":"x"}}`, `route "Avatar": the name must be`},
