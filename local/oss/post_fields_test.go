@@ -3,20 +3,26 @@ package oss
 import (
 	"strings"
 	"testing"
+
+	"github.com/ossupload/ossupload/local/iam"
 )
 
 // postForm signs conditions for the root key in V1 or V4 and returns the
 // form: the signing fields, then extra, then the file.
 func (w *wireEnv) postForm(t *testing.T, v4 bool, conditions string, extra ...formField) []formField {
 	t.Helper()
+	ak, secret := wireAK, wireSecret
+	if w.formAK != "" {
+		ak, secret = w.formAK, w.formSecret
+	}
 	if !v4 {
 		policy := policyDoc(w.now, conditions)
-		f := []formField{{name: "OSSAccessKeyId", value: wireAK}, {name: "policy", value: policy}, {name: "Signature", value: signV1(wireSecret, policy)}}
+		f := []formField{{name: "OSSAccessKeyId", value: ak}, {name: "policy", value: policy}, {name: "Signature", value: signV1(secret, policy)}}
 		f = append(f, extra...)
 		return append(f, formField{name: "file", value: "body", file: true, fileName: "a.png", fileType: "image/png"})
 	}
 	day, date := w.now.Format("20060102"), w.now.Format("20060102T150405Z")
-	cred := wireAK + "/" + day + "/cn-hangzhou/oss/aliyun_v4_request"
+	cred := ak + "/" + day + "/cn-hangzhou/oss/aliyun_v4_request"
 	signing := `{"x-oss-signature-version":"OSS4-HMAC-SHA256"},{"x-oss-credential":"` + cred + `"},{"x-oss-date":"` + date + `"}`
 	if conditions != "" {
 		signing += "," + conditions
@@ -24,7 +30,7 @@ func (w *wireEnv) postForm(t *testing.T, v4 bool, conditions string, extra ...fo
 	policy := policyDoc(w.now, signing)
 	f := []formField{{name: "policy", value: policy}, {name: "x-oss-signature-version", value: "OSS4-HMAC-SHA256"},
 		{name: "x-oss-credential", value: cred}, {name: "x-oss-date", value: date},
-		{name: "x-oss-signature", value: signV4(signingKeyV4(wireSecret, day, "cn-hangzhou", "oss"), policy)}}
+		{name: "x-oss-signature", value: signV4(signingKeyV4(secret, day, "cn-hangzhou", "oss"), policy)}}
 	f = append(f, extra...)
 	return append(f, formField{name: "file", value: "body", file: true, fileName: "a.png", fileType: "image/png"})
 }
@@ -181,6 +187,52 @@ func TestPostObjectServerSideEncryption(t *testing.T) {
 			}
 			if _, err := w.srv.store.Stat("examplebucket", "k"); err == nil {
 				t.Fatal("stored")
+			}
+		})
+	}
+}
+
+// A form that sets tags (x-oss-tagging) needs oss:PutObjectTagging of its
+// signer, as PutObject's header does: the sign function's role has only
+// oss:PutObject, so an uploader who adds forged verdict tags
+// (upload-status=verified) to a form it signed is refused, V1 and V4.
+// A signer with the permission gets the tags.
+func TestPostObjectTaggingNeedsPutObjectTagging(t *testing.T) {
+	for _, v4 := range []bool{false, true} {
+		name := map[bool]string{false: "V1", true: "V4"}[v4]
+		t.Run(name, func(t *testing.T) {
+			w := newWireEnv(t)
+			pol, err := iam.ParsePolicy([]byte(`{"Version":"1","Statement":[{"Effect":"Allow","Action":["oss:PutObject"],"Resource":["acs:oss:*:*:examplebucket/uploads/*"]}]}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := w.ids.AddUser("signer", "LTAIsignerEXAMPLE", "signerSecretEXAMPLE", pol); err != nil {
+				t.Fatal(err)
+			}
+			w.formAK, w.formSecret = "LTAIsignerEXAMPLE", "signerSecretEXAMPLE"
+			forged := formField{name: "x-oss-tagging", value: "upload-status=verified&upload-etag=abc"}
+			form := w.postForm(t, v4, `["starts-with","$key","uploads/u/"]`, formField{name: "key", value: "uploads/u/a.png"}, forged)
+			rec := w.do(postRequest(t, "examplebucket.localhost:9000", "/", form))
+			if rec.Code != 403 || !strings.Contains(rec.Body.String(), "AccessDenied") {
+				t.Fatalf("forged tags by an upload-only signer: %d %s", rec.Code, rec.Body)
+			}
+			if _, err := w.srv.store.Stat("examplebucket", "uploads/u/a.png"); err == nil {
+				t.Fatal("the object was stored")
+			}
+			// Without the field the same signer uploads.
+			form = w.postForm(t, v4, `["starts-with","$key","uploads/u/"]`, formField{name: "key", value: "uploads/u/a.png"})
+			if rec := w.do(postRequest(t, "examplebucket.localhost:9000", "/", form)); rec.Code != 204 {
+				t.Fatalf("plain form: %d %s", rec.Code, rec.Body)
+			}
+			// The root may tag at upload.
+			w.formAK = ""
+			form = w.postForm(t, v4, `["starts-with","$key","uploads/u/"]`, formField{name: "key", value: "uploads/u/b.png"}, forged)
+			if rec := w.do(postRequest(t, "examplebucket.localhost:9000", "/", form)); rec.Code != 204 {
+				t.Fatalf("root form with tags: %d %s", rec.Code, rec.Body)
+			}
+			obj, err := w.srv.store.Stat("examplebucket", "uploads/u/b.png")
+			if err != nil || len(obj.Tags) != 2 {
+				t.Fatalf("tags stored = %+v (%v)", obj.Tags, err)
 			}
 		})
 	}

@@ -29,6 +29,8 @@ type wireEnv struct {
 	now time.Time
 	ids *iam.Store
 	dir string
+	// formAK and formSecret sign postForm's forms; "" = the root's.
+	formAK, formSecret string
 }
 
 func newWireEnv(t testing.TB) *wireEnv {
