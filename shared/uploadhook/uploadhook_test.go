@@ -259,3 +259,42 @@ func must[T any](v T, err error) T {
 	}
 	return v
 }
+
+// A hook that answers a redirect is not answering: Ask must not follow it
+// to another host and take that host's answer as the app's decision (the
+// default client re-sends a 307/308 POST with its body and signature
+// headers, and accepts whatever the other end says). A redirect is
+// ErrUnavailable, and the other host never sees the call.
+func TestRedirectIsNotAnAnswer(t *testing.T) {
+	elsewhere := make(chan string, 4)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere <- r.Method
+		_, _ = io.WriteString(w, `{"allow":true,"metadata":{"project-id":"p-other"}}`)
+	}))
+	t.Cleanup(other.Close)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			url := app(t, appSecret, func(w http.ResponseWriter, r *http.Request, _ uploadhook.Request) {
+				http.Redirect(w, r, other.URL+"/hook", status)
+			})
+			c := &uploadhook.Client{URL: url, Secret: appSecret, Timeout: time.Second, Now: time.Now}
+			d, err := c.Ask(context.Background(), call)
+			if !errors.Is(err, uploadhook.ErrUnavailable) {
+				t.Fatalf("Ask after a %d = %+v, %v; want ErrUnavailable", status, d, err)
+			}
+			select {
+			case m := <-elsewhere:
+				t.Fatalf("the call was sent on to the redirect's host (%s)", m)
+			default:
+			}
+			// A client of the caller's own, too.
+			c.Client = &http.Client{}
+			if d, err := c.Ask(context.Background(), call); !errors.Is(err, uploadhook.ErrUnavailable) {
+				t.Fatalf("Ask with Client after a %d = %+v, %v; want ErrUnavailable", status, d, err)
+			}
+			if len(elsewhere) != 0 {
+				t.Fatal("the call was sent on to the redirect's host with a caller's Client")
+			}
+		})
+	}
+}
