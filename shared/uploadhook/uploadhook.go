@@ -129,6 +129,13 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 	if err := json.Unmarshal(answer, &d); err != nil || d.Allow == nil {
 		return Decision{}, fmt.Errorf("%w: the answer is not JSON with a boolean \"allow\"", ErrUnavailable)
 	}
+	// A name given twice (in any letter case) means one thing to the app's
+	// JSON library and another to encoding/json, which matches names
+	// case-insensitively, keeps the last and merges objects: the app may
+	// have meant {"allow":false,...,"Allow":true} as a deny.
+	if name := httpapi.DuplicateName(answer); name != "" {
+		return Decision{}, fmt.Errorf("%w: the answer names %q twice", ErrUnavailable, name)
+	}
 	d.Decision.Allow = *d.Allow
 	if err := check(d.Decision); err != nil {
 		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)

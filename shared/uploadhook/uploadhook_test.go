@@ -126,6 +126,14 @@ func TestUnavailable(t *testing.T) {
 		{"message with a bidirectional override", appSecret, reply(`{"allow":false,"message":"ok \u202egpj.exe"}`)},
 		{"message too long", appSecret, reply(`{"allow":false,"message":"` + strings.Repeat("m", 257) + `"}`)},
 		{"answer too large", appSecret, reply(`{"allow":true,"message":"` + strings.Repeat(" ", 17<<10) + `"}`)},
+		// A name given twice, in any letter case, is read differently by
+		// the app's JSON library (JavaScript: case-sensitive, last wins)
+		// and encoding/json (case-insensitive, last wins; objects merged).
+		{"allow named twice in other case", appSecret, reply(`{"allow":false,"message":"no","Allow":true}`)},
+		{"allow named twice", appSecret, reply(`{"allow":false,"allow":true}`)},
+		{"metadata named twice in other case", appSecret, reply(`{"allow":true,"metadata":{"project-id":"p-7"},"METADATA":{"project-id":"p-9"}}`)},
+		{"metadata named twice (merged by encoding/json)", appSecret, reply(`{"allow":true,"metadata":{"a":"1"},"metadata":{"b":"2"}}`)},
+		{"a metadata name twice", appSecret, reply(`{"allow":true,"metadata":{"project-id":"p-7","project-id":"p-9"}}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &uploadhook.Client{URL: app(t, tc.secret, tc.answer) + "/hook?token=keep-me-out", Secret: appSecret, Timeout: 200 * time.Millisecond, Now: time.Now}

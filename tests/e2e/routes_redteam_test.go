@@ -183,6 +183,24 @@ func TestRedteamRoutes(t *testing.T) {
 		wantDelivery(t, rt.recv.wait(t, m.key), "rejected", "too-small", "document", false)
 	})
 
+	// The app builds its answer from its own deny and data it does not
+	// control, so the JSON names "allow" twice: JavaScript reads the
+	// lower-case one (a deny), encoding/json the last in any case (an
+	// allow). An ambiguous answer is no answer.
+	t.Run("the hook's answer names allow twice", func(t *testing.T) {
+		rt.hook.SetAnswer(func(w http.ResponseWriter, _ *http.Request, _ uploadhook.Request) {
+			_, _ = io.WriteString(w, `{"allow":false,"message":"project p-7 is read-only","Allow":true}`)
+		})
+		t.Cleanup(func() { rt.hook.SetAnswer(grantFormsOnly) })
+		code, a, raw := call(t, rt.s, "", map[string]any{"route": "avatar", "filename": "me.png", "contentType": "image/png", "size": 1000})
+		if code != http.StatusServiceUnavailable || a.Error.Code != "hook_unavailable" {
+			t.Fatalf("sign: HTTP %d %.300s, want 503 hook_unavailable", code, raw)
+		}
+		if st, _, e, raw := vendRoute(t, rt.s, map[string]any{"route": "avatar"}); st != http.StatusServiceUnavailable || e.Error.Code != "hook_unavailable" {
+			t.Fatalf("sts: HTTP %d %.300s, want 503 hook_unavailable", st, raw)
+		}
+	})
+
 	// The hook's URL answers a redirect to a host that allows everything
 	// with metadata of its choosing: sign must not follow it (the other
 	// host would approve the upload and pick the metadata verify passes on).
@@ -199,10 +217,10 @@ func TestRedteamRoutes(t *testing.T) {
 		t.Cleanup(func() { rt.hook.SetAnswer(grantFormsOnly) })
 		code, a, raw := call(t, rt.s, "", map[string]any{"route": "avatar", "filename": "me.png", "contentType": "image/png", "size": 1000})
 		if code != http.StatusServiceUnavailable || a.Error.Code != "hook_unavailable" {
-			t.Fatalf("sign: HTTP %d %s, want 503 hook_unavailable", code, raw)
+			t.Fatalf("sign: HTTP %d %.300s, want 503 hook_unavailable", code, raw)
 		}
 		if st, _, e, raw := vendRoute(t, rt.s, map[string]any{"route": "avatar"}); st != http.StatusServiceUnavailable || e.Error.Code != "hook_unavailable" {
-			t.Fatalf("sts: HTTP %d %s, want 503 hook_unavailable", st, raw)
+			t.Fatalf("sts: HTTP %d %.300s, want 503 hook_unavailable", st, raw)
 		}
 		if len(asked) != 0 {
 			t.Fatalf("the redirect's host was asked %d times", len(asked))
