@@ -228,12 +228,12 @@ func TestRedteamRoutes(t *testing.T) {
 	})
 }
 
-// A presigned InitiateMultipartUpload signs the x-oss-* headers it pins
-// (route, the hook's metadata, the pin): OSS refuses the request when one
-// is changed, added or left out, with 403 SignatureDoesNotMatch, in V4 and
-// V1. So a multipart upload's metadata, which is fixed at initiate, is what
-// sign approved.
-func TestRedteamPresignedInitiateHeaders(t *testing.T) {
+// A presigned request signs every x-oss-* header it is sent with: OSS
+// refuses one with a header changed, added or left out, with 403
+// SignatureDoesNotMatch, in V4 and V1. So a multipart upload's metadata,
+// which is fixed at initiate (route, the hook's metadata, the pin), is what
+// sign approved, and a part URL cannot become a copy.
+func TestRedteamPresignedHeaders(t *testing.T) {
 	for _, version := range []string{"v4", "v1"} {
 		t.Run(version, func(t *testing.T) {
 			rt := startRedteam(t, version)
@@ -274,6 +274,27 @@ func TestRedteamPresignedInitiateHeaders(t *testing.T) {
 			if res, body := sendTo(t, "POST", other, nil); res.StatusCode != http.StatusOK {
 				t.Fatalf("initiate as signed: HTTP %d %s", res.StatusCode, body)
 			}
+
+			// The sign role may read every upload (oss:GetObject on
+			// UPLOAD_PREFIX, for GET /status), so a presigned UploadPart
+			// that also carried x-oss-copy-source would be an UploadPartCopy
+			// of another user's object into the caller's upload. The copy
+			// header is an x-oss-* header the URL never signed.
+			t.Run("UploadPart turned into UploadPartCopy", func(t *testing.T) {
+				victim := "uploads/bob/documents/2026/12/01/00000000000000cc-secret.pdf"
+				if err := devBucket(t, rt.p).PutObject(victim, bytes.NewReader(bytes.Repeat([]byte("s"), 200<<10))); err != nil {
+					t.Fatal(err)
+				}
+				m := rt.startMultipart(t, "avatar", "me.png", "image/png", 300<<10)
+				part := mustAsk(t, rt.p, m.token, map[string]any{"method": "PUT", "key": m.key, "uploadId": m.id, "partNumber": 1})
+				part.Headers = map[string]string{"x-oss-copy-source": "/" + rt.s.Ready.Bucket + "/" + victim}
+				if res, body := sendTo(t, "PUT", part, nil); res.StatusCode != http.StatusForbidden || ossCode(body) != "SignatureDoesNotMatch" {
+					t.Fatalf("UploadPartCopy with a presigned part URL: HTTP %d %s", res.StatusCode, body)
+				}
+				if n, err := uploadedParts(t, rt.p, m.key, m.id); err != nil || n != 0 {
+					t.Fatalf("%d parts stored (%v), want 0", n, err)
+				}
+			})
 		})
 	}
 }
