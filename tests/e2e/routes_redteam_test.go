@@ -144,6 +144,36 @@ func TestRedteamRoutes(t *testing.T) {
 		wantDelivery(t, rt.recv.wait(t, key), "rejected", "unpinned-metadata", "avatar", true)
 	})
 
+	// The hook approved a form for one declared file (a 50-byte PNG) and
+	// granted p-7 to it; the form's pin names its key. The caller's sts
+	// session may write that same key first, with a bigger file: the pin
+	// must not vouch for p-7 on a file the hook was never asked about
+	// (the app's hook may decide by size, e.g. a quota per project).
+	t.Run("a form's pin at its own key with a bigger file", func(t *testing.T) {
+		png := realPNG(t)
+		for _, tc := range []struct {
+			name     string
+			declared []oss.Option
+		}{
+			{"no declared type or size", nil},
+			{"the file's own type and size declared", []oss.Option{oss.Meta("declared-type", "image/png"), oss.Meta("declared-size", fmt.Sprint(len(png)))}},
+		} {
+			t.Run(tc.name, func(t *testing.T) {
+				code, form, raw := call(t, rt.s, "", map[string]any{"route": "avatar", "filename": "me.png", "contentType": "image/png", "size": 50})
+				if code != 200 || form.Fields["x-oss-meta-project-id"] != "p-7" {
+					t.Fatalf("sign: HTTP %d %s", code, raw)
+				}
+				a := mustVend(t, rt.s, map[string]any{"route": "avatar"})
+				opts := append([]oss.Option{oss.ContentType("image/png"), oss.Meta("route", "avatar"), oss.Meta("project-id", "p-7"),
+					oss.Meta("upload-pin", form.Fields["x-oss-meta-upload-pin"])}, tc.declared...)
+				if err := sdkBucket(t, rt.s, a).PutObject(form.Key, bytes.NewReader(png), opts...); err != nil {
+					t.Fatal(err)
+				}
+				wantDelivery(t, rt.recv.wait(t, form.Key), "rejected", "unpinned-metadata", "avatar", true)
+			})
+		}
+	})
+
 	// RAM resources match keys literally and OSS does not resolve "..":
 	// an avatar session may write "<avatars dir>../documents/x.pdf", which
 	// names the documents directory to anyone who cleans the path.
