@@ -174,6 +174,35 @@ func TestRedteamRoutes(t *testing.T) {
 		}
 	})
 
+	// An sts session cannot read, so it cannot copy another object's
+	// bytes into its own multipart upload: UploadPartCopy needs
+	// oss:GetObject on the source (also its own earlier upload).
+	t.Run("UploadPartCopy with an sts session", func(t *testing.T) {
+		victim := "uploads/bob/documents/2026/12/01/00000000000000dd-secret.pdf"
+		if err := devBucket(t, rt.p).PutObject(victim, bytes.NewReader(pdf)); err != nil {
+			t.Fatal(err)
+		}
+		a := mustVend(t, rt.s, map[string]any{"route": "avatar"})
+		b := sdkBucket(t, rt.s, a)
+		own := a.Dir + "2026/12/01/00000000000000de-own.png"
+		if err := putWithHeaders(b, a, own, "image/png", realPNG(t)); err != nil {
+			t.Fatal(err)
+		}
+		opts := []oss.Option{oss.ContentType("image/png")}
+		for name, value := range a.Headers {
+			opts = append(opts, oss.Meta(strings.TrimPrefix(name, "x-oss-meta-"), value))
+		}
+		imur, err := b.InitiateMultipartUpload(a.Dir+"2026/12/01/00000000000000df-copy.png", opts...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, src := range []string{victim, own} {
+			if _, err := b.UploadPartCopy(imur, a.Bucket, src, 0, 100, 1); !accessDenied(err) {
+				t.Fatalf("UploadPartCopy from %s: %v, want 403 AccessDenied", src, err)
+			}
+		}
+	})
+
 	// RAM resources match keys literally and OSS does not resolve "..":
 	// an avatar session may write "<avatars dir>../documents/x.pdf", which
 	// names the documents directory to anyone who cleans the path.
