@@ -3,6 +3,7 @@ package e2e
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -240,6 +241,33 @@ func TestRedteamRoutes(t *testing.T) {
 		complete := mustAsk(t, rt.p, m.token, map[string]any{"method": "POST", "key": m.key, "uploadId": m.id})
 		completeWith(t, complete, m, 1, 2) // 204,800 bytes: under the route's 250,000
 		wantDelivery(t, rt.recv.wait(t, m.key), "rejected", "too-small", "document", false)
+	})
+
+	// sts GET takes the route from the query and POST from the body; a
+	// request naming one route in each gets credentials, headers and a hook
+	// call for the same one route, never the hook asked about one and the
+	// session scoped to the other.
+	t.Run("sts with one route in the query and another in the body", func(t *testing.T) {
+		for _, tc := range []struct{ method, query, body, want string }{
+			{http.MethodGet, "avatar", "document", "avatar"},
+			{http.MethodPost, "document", "avatar", "avatar"},
+		} {
+			req, err := http.NewRequest(tc.method, rt.s.Ready.Functions["sts"]+"?route="+tc.query, strings.NewReader(`{"route":"`+tc.body+`"}`))
+			if err != nil {
+				t.Fatal(err)
+			}
+			req.Header.Set("Authorization", "Bearer "+rt.s.Ready.JWT)
+			req.Header.Set("Content-Type", "application/json")
+			res, raw := stacktest.Do(t, req)
+			var a stsAnswer
+			if res.StatusCode != http.StatusOK || json.Unmarshal(raw, &a) != nil {
+				t.Fatalf("%s: HTTP %d %.300s", tc.method, res.StatusCode, raw)
+			}
+			calls := rt.hook.Calls()
+			if a.Route != tc.want || !strings.HasSuffix(a.Dir, "/"+tc.want+"s/") || a.Headers["x-oss-meta-route"] != tc.want || calls[len(calls)-1].Route != tc.want {
+				t.Fatalf("%s: route %q dir %q headers %v, hook asked about %q; want %s throughout", tc.method, a.Route, a.Dir, a.Headers, calls[len(calls)-1].Route, tc.want)
+			}
+		}
 	})
 
 	// The app builds its answer from its own deny and data it does not
