@@ -86,7 +86,7 @@ type Client struct {
 	URL     string
 	Secret  string        // whsec_<base64>, see stdwebhook.ParseSecret
 	Timeout time.Duration // the whole call; default 3 s
-	Client  *http.Client  // nil: http.DefaultClient; redirects are never followed
+	Client  *http.Client  // nil: http.DefaultClient; redirects are never followed (stdwebhook.Post)
 	// Now gives the call's timestamp; required (time is passed in).
 	Now func() time.Time
 }
@@ -110,7 +110,7 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 	if timeout <= 0 {
 		timeout = 3 * time.Second
 	}
-	status, answer, err := stdwebhook.Post(ctx, noRedirects(c.Client), timeout, stdwebhook.Message{
+	status, answer, err := stdwebhook.Post(ctx, c.Client, timeout, stdwebhook.Message{
 		URL: c.URL, UserAgent: "ossupload-hook", Key: key, ID: id, Timestamp: c.Now().Unix(), Body: body,
 	}, MaxAnswerBytes)
 	if err != nil {
@@ -141,20 +141,6 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 		return Decision{}, fmt.Errorf("%w: %v", ErrUnavailable, err)
 	}
 	return d.Decision, nil
-}
-
-// noRedirects is client (nil: http.DefaultClient) with redirects not
-// followed: a 3xx is the hook's answer, and not a 2xx, so ErrUnavailable.
-// Followed, a redirect would re-send a 307/308 call (body and signature
-// headers) to whatever host the Location names, and that host's answer
-// would be taken as the app's decision, metadata and all.
-func noRedirects(client *http.Client) *http.Client {
-	if client == nil {
-		client = http.DefaultClient
-	}
-	c := *client
-	c.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
-	return &c
 }
 
 func check(d Decision) error {
