@@ -6,8 +6,9 @@
 // (package stdwebhook), and the app answers allow or deny, with a message
 // for the caller and metadata to pin on the object (never under the
 // service's own names, see ReservedMetadata). Anything but a clear
-// answer in time (transport error, timeout, non-2xx, unreadable or invalid
-// JSON) is ErrUnavailable: the caller gets a 503 and no signature.
+// answer in time (transport error, timeout, non-2xx, a redirect, which is
+// never followed, unreadable or invalid JSON, a name given twice) is
+// ErrUnavailable: the caller gets a 503 and no signature.
 package uploadhook
 
 import (
