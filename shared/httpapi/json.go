@@ -141,6 +141,14 @@ func DecodeJSON(r *http.Request, maxBytes int64, dst any) error {
 	return nil
 }
 
+// DuplicateName returns the first object member name that appears twice in
+// one object of raw, a valid JSON document, compared as encoding/json
+// matches names to fields (case-insensitively); "" when there is none.
+// DecodeJSON refuses such a request body; a client reading a JSON answer
+// whose meaning must not depend on the parser (the pre-sign hook's) refuses
+// it too.
+func DuplicateName(raw []byte) string { return duplicateName(raw) }
+
 // duplicateName returns the first object member name that appears twice
 // in the same object of raw, one valid JSON value (DecodeJSON has already
 // decoded it), compared as encoding/json matches names to fields: by

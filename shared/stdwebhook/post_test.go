@@ -56,3 +56,32 @@ func TestPost(t *testing.T) {
 		t.Errorf("bad URL: error %v", err)
 	}
 }
+
+// A redirect is the receiver's answer, never followed: following it would
+// re-send a 307/308 call, body and signature, to whatever host Location
+// names (and turn a 301/302/303 into a GET whose 2xx reads as delivered),
+// and take that host's answer as the receiver's: the pre-sign hook's
+// decision, or verify's "delivered".
+func TestPostDoesNotFollowRedirects(t *testing.T) {
+	elsewhere := make(chan string, 10)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere <- r.Method
+		io.WriteString(w, `{"allow":true}`)
+	}))
+	defer other.Close()
+	m := Message{UserAgent: "ua-test", Key: []byte("0123456789abcdef01234567"), ID: "msg_1", Timestamp: 1700000000, Body: []byte(`{}`)}
+	for _, status := range []int{301, 302, 303, 307, 308} {
+		srv := httptest.NewServer(http.RedirectHandler(other.URL+"/elsewhere", status))
+		m.URL = srv.URL
+		for _, client := range []*http.Client{nil, srv.Client()} {
+			got, _, err := Post(context.Background(), client, time.Second, m, 10)
+			if err != nil || got != status {
+				t.Errorf("redirect %d: Post = %d, %v; want %d", status, got, err, status)
+			}
+		}
+		srv.Close()
+	}
+	if len(elsewhere) != 0 {
+		t.Fatalf("the redirects' host was called %d times", len(elsewhere))
+	}
+}

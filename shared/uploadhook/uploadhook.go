@@ -6,8 +6,9 @@
 // (package stdwebhook), and the app answers allow or deny, with a message
 // for the caller and metadata to pin on the object (never under the
 // service's own names, see ReservedMetadata). Anything but a clear
-// answer in time (transport error, timeout, non-2xx, unreadable or invalid
-// JSON) is ErrUnavailable: the caller gets a 503 and no signature.
+// answer in time (transport error, timeout, non-2xx, a redirect, which is
+// never followed, unreadable or invalid JSON, a name given twice) is
+// ErrUnavailable: the caller gets a 503 and no signature.
 package uploadhook
 
 import (
@@ -86,7 +87,7 @@ type Client struct {
 	URL     string
 	Secret  string        // whsec_<base64>, see stdwebhook.ParseSecret
 	Timeout time.Duration // the whole call; default 3 s
-	Client  *http.Client  // nil: http.DefaultClient
+	Client  *http.Client  // nil: http.DefaultClient; redirects are never followed (stdwebhook.Post)
 	// Now gives the call's timestamp; required (time is passed in).
 	Now func() time.Time
 }
@@ -128,6 +129,13 @@ func (c *Client) Ask(ctx context.Context, r Request) (Decision, error) {
 	}
 	if err := json.Unmarshal(answer, &d); err != nil || d.Allow == nil {
 		return Decision{}, fmt.Errorf("%w: the answer is not JSON with a boolean \"allow\"", ErrUnavailable)
+	}
+	// A name given twice (in any letter case) means one thing to the app's
+	// JSON library and another to encoding/json, which matches names
+	// case-insensitively, keeps the last and merges objects: the app may
+	// have meant {"allow":false,...,"Allow":true} as a deny.
+	if name := httpapi.DuplicateName(answer); name != "" {
+		return Decision{}, fmt.Errorf("%w: the answer names %q twice", ErrUnavailable, name)
 	}
 	d.Decision.Allow = *d.Allow
 	if err := check(d.Decision); err != nil {

@@ -126,6 +126,14 @@ func TestUnavailable(t *testing.T) {
 		{"message with a bidirectional override", appSecret, reply(`{"allow":false,"message":"ok \u202egpj.exe"}`)},
 		{"message too long", appSecret, reply(`{"allow":false,"message":"` + strings.Repeat("m", 257) + `"}`)},
 		{"answer too large", appSecret, reply(`{"allow":true,"message":"` + strings.Repeat(" ", 17<<10) + `"}`)},
+		// A name given twice, in any letter case, is read differently by
+		// the app's JSON library (JavaScript: case-sensitive, last wins)
+		// and encoding/json (case-insensitive, last wins; objects merged).
+		{"allow named twice in other case", appSecret, reply(`{"allow":false,"message":"no","Allow":true}`)},
+		{"allow named twice", appSecret, reply(`{"allow":false,"allow":true}`)},
+		{"metadata named twice in other case", appSecret, reply(`{"allow":true,"metadata":{"project-id":"p-7"},"METADATA":{"project-id":"p-9"}}`)},
+		{"metadata named twice (merged by encoding/json)", appSecret, reply(`{"allow":true,"metadata":{"a":"1"},"metadata":{"b":"2"}}`)},
+		{"a metadata name twice", appSecret, reply(`{"allow":true,"metadata":{"project-id":"p-7","project-id":"p-9"}}`)},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := &uploadhook.Client{URL: app(t, tc.secret, tc.answer) + "/hook?token=keep-me-out", Secret: appSecret, Timeout: 200 * time.Millisecond, Now: time.Now}
@@ -258,4 +266,43 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// A hook that answers a redirect is not answering: Ask must not follow it
+// to another host and take that host's answer as the app's decision (the
+// default client re-sends a 307/308 POST with its body and signature
+// headers, and accepts whatever the other end says). A redirect is
+// ErrUnavailable, and the other host never sees the call.
+func TestRedirectIsNotAnAnswer(t *testing.T) {
+	elsewhere := make(chan string, 4)
+	other := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		elsewhere <- r.Method
+		_, _ = io.WriteString(w, `{"allow":true,"metadata":{"project-id":"p-other"}}`)
+	}))
+	t.Cleanup(other.Close)
+	for _, status := range []int{http.StatusMovedPermanently, http.StatusFound, http.StatusSeeOther, http.StatusTemporaryRedirect, http.StatusPermanentRedirect} {
+		t.Run(http.StatusText(status), func(t *testing.T) {
+			url := app(t, appSecret, func(w http.ResponseWriter, r *http.Request, _ uploadhook.Request) {
+				http.Redirect(w, r, other.URL+"/hook", status)
+			})
+			c := &uploadhook.Client{URL: url, Secret: appSecret, Timeout: time.Second, Now: time.Now}
+			d, err := c.Ask(context.Background(), call)
+			if !errors.Is(err, uploadhook.ErrUnavailable) {
+				t.Fatalf("Ask after a %d = %+v, %v; want ErrUnavailable", status, d, err)
+			}
+			select {
+			case m := <-elsewhere:
+				t.Fatalf("the call was sent on to the redirect's host (%s)", m)
+			default:
+			}
+			// A client of the caller's own, too.
+			c.Client = &http.Client{}
+			if d, err := c.Ask(context.Background(), call); !errors.Is(err, uploadhook.ErrUnavailable) {
+				t.Fatalf("Ask with Client after a %d = %+v, %v; want ErrUnavailable", status, d, err)
+			}
+			if len(elsewhere) != 0 {
+				t.Fatal("the call was sent on to the redirect's host with a caller's Client")
+			}
+		})
+	}
 }

@@ -7,8 +7,8 @@
 // cannot: a RAM policy has no condition on x-oss-meta-* headers, so the
 // holder of a session may send any metadata. So sign and sts also write a
 // pin, x-oss-meta-upload-pin, an HMAC over the route, the owner, the scope
-// (the exact key, or for sts the route's directory the session may write)
-// and every metadata pair, keyed from the hook secret that sign, sts and
+// (the exact key with the declared type and size, or for sts the route's
+// directory the session may write) and every metadata pair, keyed from the hook secret that sign, sts and
 // verify share (UPLOAD_HOOK_SECRET). verify passes metadata on only when the
 // pin matches it exactly.
 //
@@ -53,6 +53,14 @@ type Pin struct {
 	// Scope is the exact object key (form, presign) or the directory,
 	// ending in "/", that an sts session may write.
 	Scope string
+	// DeclaredType and DeclaredSize are the object's
+	// x-oss-meta-declared-type and x-oss-meta-declared-size as a form
+	// policy or presigned initiate pins them for the file the hook was
+	// asked about ("" when not declared, and always "" for an sts pin,
+	// whose session sets them itself). A key's pin vouches for that file
+	// only: the caller's sts session may write the same key first, and
+	// verify holds the object to its declared size and type.
+	DeclaredType, DeclaredSize string
 	// Metadata are the app's pairs, names without x-oss-meta-, lower case.
 	Metadata map[string]string
 }
@@ -88,6 +96,8 @@ func mac(key []byte, p Pin) []byte {
 	field(p.Route)
 	field(p.Owner)
 	field(p.Scope)
+	field(p.DeclaredType)
+	field(p.DeclaredSize)
 	names := make([]string, 0, len(p.Metadata))
 	for k := range p.Metadata {
 		names = append(names, k)

@@ -13,7 +13,8 @@ var hookKey = []byte("0123456789abcdef0123456789abcdef")
 //
 //	k = HMAC-SHA256(hookKey, "ossupload upload pin v1")
 //	f(s) = 8-byte big-endian len(s) || s
-//	pin = "v1." + base64url-nopad(HMAC-SHA256(k, f(route) f(owner) f(scope) u64(n) f(name1) f(value1) ...))
+//	pin = "v1." + base64url-nopad(HMAC-SHA256(k, f(route) f(owner) f(scope) f(declaredType) f(declaredSize)
+//	                                           u64(n) f(name1) f(value1) ...))
 func TestSignVectors(t *testing.T) {
 	k := Key(hookKey)
 	for _, tc := range []struct {
@@ -22,9 +23,13 @@ func TestSignVectors(t *testing.T) {
 		want string
 	}{
 		{"sts directory with metadata", Pin{Route: "avatar", Owner: "alice", Scope: "uploads/alice/avatars/",
-			Metadata: map[string]string{"team": "blue", "project-id": "p-7"}}, "v1.97m3gkaVBQGtP8p2R0GfX-j1lGc62Sl66ZJ5wWTsn8A"},
+			Metadata: map[string]string{"team": "blue", "project-id": "p-7"}}, "v1.H71tlZ3v5LdWUSCOwotrxmAx2iGxHQuSnWmjucW4nI4"},
 		{"exact key without metadata", Pin{Route: "default", Owner: "bob", Scope: "uploads/bob/x.png"},
-			"v1.w_lG3CdhD_ACAZvFZ7Bpw0uAjoD7dpOPZlPOgN98VEE"},
+			"v1.ef_LvLIMp4WtRzJcr6lHV4Xrzj1OqpNeG9iyJbKM8zw"},
+		{"exact key with declared type and size", Pin{Route: "document", Owner: "carol",
+			Scope:        "uploads/carol/documents/2026/12/01/00112233aabbccdd.300000-cv.pdf",
+			DeclaredType: "application/pdf", DeclaredSize: "300000", Metadata: map[string]string{"project-id": "p-7"}},
+			"v1.qWAatz1QZKEairK7x-Z-UCh4HHcw56VDJ3g2BcZV9fo"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if got := Sign(k, tc.pin); got != tc.want {
@@ -54,6 +59,9 @@ func TestValidRefusesEveryChange(t *testing.T) {
 		"other owner":            with(func(p *Pin) { p.Owner = "mallory" }),
 		"other scope":            with(func(p *Pin) { p.Scope = "uploads/alice/documents/" }),
 		"field boundary moved":   with(func(p *Pin) { p.Route, p.Owner = "avatara", "lice" }),
+		"a declared size":        with(func(p *Pin) { p.DeclaredSize = "50" }),
+		"a declared type":        with(func(p *Pin) { p.DeclaredType = "image/png" }),
+		"declared type as size":  with(func(p *Pin) { p.DeclaredSize = "image/png" }),
 		"metadata value changed": with(func(p *Pin) { p.Metadata["project-id"] = "p-8" }),
 		"metadata added":         with(func(p *Pin) { p.Metadata["team"] = "blue" }),
 		"metadata removed":       with(func(p *Pin) { p.Metadata = nil }),

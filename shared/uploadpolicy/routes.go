@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"slices"
+	"strconv"
 
 	"github.com/ossupload/ossupload/shared/httpapi"
 	"github.com/ossupload/ossupload/shared/logging"
@@ -79,7 +80,14 @@ func (h *Handler) approve(ctx context.Context, up *upload, via, filename string,
 		}
 	}
 	if h.pinKey != nil {
-		up.pin = uploadpin.Sign(h.pinKey, uploadpin.Pin{Route: up.route.Name, Owner: up.user, Scope: up.key, Metadata: up.meta})
+		// The declared type and size as the form fields and the presigned
+		// initiate's headers pin them (x-oss-meta-declared-*): the pin then
+		// vouches for the file the hook was asked about, not just its key.
+		p := uploadpin.Pin{Route: up.route.Name, Owner: up.user, Scope: up.key, Metadata: up.meta, DeclaredType: up.contentType}
+		if up.size > 0 {
+			p.DeclaredSize = strconv.FormatInt(up.size, 10)
+		}
+		up.pin = uploadpin.Sign(h.pinKey, p)
 	}
 	return nil
 }

@@ -365,14 +365,22 @@ func TestHookAllowPinsMetadata(t *testing.T) {
 	}
 	key := f.cfg.PinKey()
 	meta := map[string]string{"project": "p-42", "tier": "gold"}
-	if !uploadpin.Valid(key, uploadpin.Pin{Route: "avatar", Owner: testUser, Scope: a.Key, Metadata: meta}, pin) {
-		t.Error("the pin does not verify for the route, owner, key and metadata signed")
+	// The pin also names the declared type and size, as the form pins them.
+	signed := uploadpin.Pin{Route: "avatar", Owner: testUser, Scope: a.Key, Metadata: meta, DeclaredType: "image/png", DeclaredSize: "1000"}
+	if a.Fields["x-oss-meta-declared-type"] != signed.DeclaredType || a.Fields["x-oss-meta-declared-size"] != signed.DeclaredSize {
+		t.Fatalf("declared fields %q %q", a.Fields["x-oss-meta-declared-type"], a.Fields["x-oss-meta-declared-size"])
 	}
+	if !uploadpin.Valid(key, signed, pin) {
+		t.Error("the pin does not verify for the route, owner, key, declared file and metadata signed")
+	}
+	with := func(f func(p *uploadpin.Pin)) uploadpin.Pin { p := signed; f(&p); return p }
 	for name, p := range map[string]uploadpin.Pin{
-		"other route":    {Route: "document", Owner: testUser, Scope: a.Key, Metadata: meta},
-		"other owner":    {Route: "avatar", Owner: "bob", Scope: a.Key, Metadata: meta},
-		"other key":      {Route: "avatar", Owner: testUser, Scope: a.Key + "x", Metadata: meta},
-		"other metadata": {Route: "avatar", Owner: testUser, Scope: a.Key, Metadata: map[string]string{"project": "p-43", "tier": "gold"}},
+		"other route":         with(func(p *uploadpin.Pin) { p.Route = "document" }),
+		"other owner":         with(func(p *uploadpin.Pin) { p.Owner = "bob" }),
+		"other key":           with(func(p *uploadpin.Pin) { p.Scope = a.Key + "x" }),
+		"other metadata":      with(func(p *uploadpin.Pin) { p.Metadata = map[string]string{"project": "p-43", "tier": "gold"} }),
+		"other declared size": with(func(p *uploadpin.Pin) { p.DeclaredSize = "2000" }),
+		"nothing declared":    with(func(p *uploadpin.Pin) { p.DeclaredType, p.DeclaredSize = "", "" }),
 	} {
 		if uploadpin.Valid(key, p, pin) {
 			t.Errorf("the pin verifies for %s", name)
@@ -417,7 +425,7 @@ func TestHookAllowWithoutMetadata(t *testing.T) {
 	app := startHookApp(t, testHookSecret, answerWith(`{"allow":true}`))
 	f := newHookedFixture(t, nil, app.url, 0, nil)
 	a, _ := signOK(t, f.handler, `{"filename":"me.png","contentType":"image/png","size":1000}`)
-	if !uploadpin.Valid(f.cfg.PinKey(), uploadpin.Pin{Route: "default", Owner: testUser, Scope: a.Key}, a.Fields["x-oss-meta-upload-pin"]) {
+	if !uploadpin.Valid(f.cfg.PinKey(), uploadpin.Pin{Route: "default", Owner: testUser, Scope: a.Key, DeclaredType: "image/png", DeclaredSize: "1000"}, a.Fields["x-oss-meta-upload-pin"]) {
 		t.Errorf("pin %q does not verify", a.Fields["x-oss-meta-upload-pin"])
 	}
 	for name := range a.Fields {
@@ -507,7 +515,8 @@ func TestHookPresign(t *testing.T) {
 	}
 	pin := ini.Headers["x-oss-meta-upload-pin"]
 	if ini.Headers["x-oss-meta-route"] != "avatar" || ini.Headers["x-oss-meta-project"] != "p-42" ||
-		!uploadpin.Valid(f.cfg.PinKey(), uploadpin.Pin{Route: "avatar", Owner: testUser, Scope: ini.Key, Metadata: map[string]string{"project": "p-42"}}, pin) {
+		!uploadpin.Valid(f.cfg.PinKey(), uploadpin.Pin{Route: "avatar", Owner: testUser, Scope: ini.Key, Metadata: map[string]string{"project": "p-42"},
+			DeclaredType: "image/png", DeclaredSize: "200000"}, pin) {
 		t.Errorf("initiate headers %v", ini.Headers)
 	}
 	// The headers are signed (presign signs every x-oss-* header): the

@@ -46,8 +46,8 @@
 // uploadhook.ReservedMetadata) is passed to the webhook only when verify
 // has the pin key (Verifier.PinKey, from UPLOAD_HOOK_SECRET) and the
 // object's x-oss-meta-upload-pin is valid (uploadpin.Valid) for its route,
-// owner, metadata and either its key (sign) or the owner's route directory
-// (sts). With the pin key, an object with app metadata or a pin that no
+// owner, metadata and either its key with its declared type and size
+// (sign) or the owner's route directory (sts). With the pin key, an object with app metadata or a pin that no
 // valid pin vouches for is rejected unpinned-metadata: an STS holder can
 // send any x-oss-meta-* header, so the app must never see metadata the
 // server did not pin. Without it the app's metadata is ignored.

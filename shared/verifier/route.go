@@ -99,8 +99,8 @@ func appMetadata(meta map[string]string) map[string]string {
 // it is not). Without a pin key the app's metadata is ignored: nothing is
 // passed on and nothing refused. With one, an object that has app metadata
 // or a pin must have a pin valid for exactly that metadata, the route, the
-// owner and a scope: the key itself (sign pins a form or presigned upload to
-// its key), or the route's directory for the owner, which holds the key
+// owner and a scope: the key itself with the declared type and size (sign
+// pins a form or presigned upload to its key and declared file), or the route's directory for the owner, which holds the key
 // (sts pins a session's directory). An object with neither passes on
 // nothing.
 func (j judge) pinned(route uploadroutes.Route, owner, key string, meta map[string]string) (map[string]string, string) {
@@ -115,13 +115,17 @@ func (j judge) pinned(route uploadroutes.Route, owner, key string, meta map[stri
 	if !hasPin {
 		return nil, "the app's metadata without x-oss-meta-" + uploadpin.MetaName
 	}
-	// Set.Judge placed key under route.UserDir(owner), so a pin for that
-	// directory covers it.
-	p := uploadpin.Pin{Route: route.Name, Owner: owner, Scope: key, Metadata: app}
+	// A key's pin (form, presign) also names the declared type and size the
+	// hook was asked about, which the rules then hold the object to
+	// (type-mismatch, size-mismatch). Set.Judge placed key under
+	// route.UserDir(owner), so a pin for that directory (sts, which
+	// declares nothing) covers it.
+	p := uploadpin.Pin{Route: route.Name, Owner: owner, Scope: key, Metadata: app,
+		DeclaredType: meta["declared-type"], DeclaredSize: meta["declared-size"]}
 	if uploadpin.Valid(j.pinKey, p, value) {
 		return app, ""
 	}
-	p.Scope = route.UserDir(j.base, owner)
+	p.Scope, p.DeclaredType, p.DeclaredSize = route.UserDir(j.base, owner), "", ""
 	if uploadpin.Valid(j.pinKey, p, value) {
 		return app, ""
 	}

@@ -122,6 +122,11 @@ func TestPinnedMetadata(t *testing.T) {
 	pin := func(k []byte, route, owner, scope string, meta map[string]string) string {
 		return uploadpin.Sign(k, uploadpin.Pin{Route: route, Owner: owner, Scope: scope, Metadata: meta})
 	}
+	// keyPin is a form or presign pin: a key with the declared type and
+	// size the avatar object carries (with, below).
+	keyPin := func(k []byte, route, owner, scope string, meta map[string]string) string {
+		return uploadpin.Sign(k, uploadpin.Pin{Route: route, Owner: owner, Scope: scope, Metadata: meta, DeclaredType: "image/png", DeclaredSize: "100"})
+	}
 	// with returns the avatar object's user metadata: route, owner, the
 	// declared-* sign pins, then extra pairs.
 	with := func(extra map[string]string) map[string]string {
@@ -142,19 +147,25 @@ func TestPinnedMetadata(t *testing.T) {
 		reason   string            // "" = verified
 		metadata map[string]string // passed on
 	}{
-		{"key pin with metadata", j, key, withPin(pin(pinKey, "avatar", "u1", key, app), app), "", app},
+		{"key pin with metadata", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, app), app), "", app},
 		{"sts directory pin with metadata", j, key, withPin(pin(pinKey, "avatar", "u1", "uploads/u1/avatars/", app), app), "", app},
-		{"key pin without metadata", j, key, withPin(pin(pinKey, "avatar", "u1", key, nil), nil), "", nil},
+		{"key pin without metadata", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, nil), nil), "", nil},
 		{"no metadata, no pin", j, key, with(nil), "", nil},
+		// A key's pin names the file the hook was asked about: the caller's
+		// sts session may write that key with another file first.
+		{"key pin, object declares another size", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, app), kv("project", "p1", "team", "blue", "declared-size", "5000")), ReasonUnpinnedMetadata, nil},
+		{"key pin, object declares nothing", j, key,
+			map[string]string{"route": "avatar", uploadpin.MetaName: keyPin(pinKey, "avatar", "u1", key, app), "project": "p1", "team": "blue"}, ReasonUnpinnedMetadata, nil},
+		{"key pin without the declared file", j, key, withPin(pin(pinKey, "avatar", "u1", key, app), app), ReasonUnpinnedMetadata, nil},
 		{"metadata without a pin", j, key, with(app), ReasonUnpinnedMetadata, nil},
-		{"pin for another key", j, key, withPin(pin(pinKey, "avatar", "u1", "uploads/u1/avatars/2026/12/01/0011-other.png", app), app), ReasonUnpinnedMetadata, nil},
-		{"pin for another owner", j, key, withPin(pin(pinKey, "avatar", "u2", key, app), app), ReasonUnpinnedMetadata, nil},
+		{"pin for another key", j, key, withPin(keyPin(pinKey, "avatar", "u1", "uploads/u1/avatars/2026/12/01/0011-other.png", app), app), ReasonUnpinnedMetadata, nil},
+		{"pin for another owner", j, key, withPin(keyPin(pinKey, "avatar", "u2", key, app), app), ReasonUnpinnedMetadata, nil},
 		{"pin for another owner's directory", j, key, withPin(pin(pinKey, "avatar", "u2", "uploads/u2/avatars/", app), app), ReasonUnpinnedMetadata, nil},
-		{"pin for another route", j, key, withPin(pin(pinKey, "document", "u1", key, app), app), ReasonUnpinnedMetadata, nil},
-		{"pin for other metadata", j, key, withPin(pin(pinKey, "avatar", "u1", key, kv("project", "p2", "team", "blue")), app), ReasonUnpinnedMetadata, nil},
-		{"pin for less metadata", j, key, withPin(pin(pinKey, "avatar", "u1", key, kv("project", "p1")), app), ReasonUnpinnedMetadata, nil},
-		{"pin for metadata, object without it", j, key, withPin(pin(pinKey, "avatar", "u1", key, app), nil), ReasonUnpinnedMetadata, nil},
-		{"pin under another key", j, key, withPin(pin(otherKey, "avatar", "u1", key, app), app), ReasonUnpinnedMetadata, nil},
+		{"pin for another route", j, key, withPin(keyPin(pinKey, "document", "u1", key, app), app), ReasonUnpinnedMetadata, nil},
+		{"pin for other metadata", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, kv("project", "p2", "team", "blue")), app), ReasonUnpinnedMetadata, nil},
+		{"pin for less metadata", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, kv("project", "p1")), app), ReasonUnpinnedMetadata, nil},
+		{"pin for metadata, object without it", j, key, withPin(keyPin(pinKey, "avatar", "u1", key, app), nil), ReasonUnpinnedMetadata, nil},
+		{"pin under another key", j, key, withPin(keyPin(otherKey, "avatar", "u1", key, app), app), ReasonUnpinnedMetadata, nil},
 		{"garbage pin", j, key, withPin("v1.not-a-pin", nil), ReasonUnpinnedMetadata, nil},
 		{"empty pin", j, key, withPin("", nil), ReasonUnpinnedMetadata, nil},
 		{"sts pin of the documents directory on an avatar key", j, key, withPin(pin(pinKey, "avatar", "u1", "uploads/u1/documents/", app), app), ReasonUnpinnedMetadata, nil},
