@@ -7,6 +7,8 @@ package browserconfig
 import (
 	"context"
 	"fmt"
+	"net/netip"
+	"net/url"
 	"time"
 
 	"github.com/ossupload/ossupload/shared/auth"
@@ -115,11 +117,31 @@ func (h Hook) Check(p *config.Problems) {
 	}
 	if h.HookURL == "" {
 		p.Add("UPLOAD_HOOK_URL", "required when UPLOAD_HOOK_SECRET is set (or remove the secret)")
+	} else if !hookTransportOK(h.HookURL) {
+		p.Add("UPLOAD_HOOK_URL", "must be https:// (the hook's answer is not signed and decides what is signed and pinned; "+
+			"http:// is accepted only for a loopback or private-network address, e.g. an app in the same VPC)")
 	}
 	if _, err := stdwebhook.ParseSecret(h.HookSecret); err != nil {
 		p.Add("UPLOAD_HOOK_SECRET", "required with UPLOAD_HOOK_URL and given to verify too; %v; make one with: "+
 			"echo \"whsec_$(openssl rand -base64 32)\"", err)
 	}
+}
+
+// hookTransportOK reports whether the hook's answer travels where an
+// attacker on the path cannot change it: https, or http to a loopback or
+// private (RFC 1918 / RFC 4193) IP address. The call is signed (the app can
+// tell it came from us) but the answer is not, and it decides allow, deny
+// and the metadata verify later passes on as pinned.
+func hookTransportOK(raw string) bool {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	ip, err := netip.ParseAddr(u.Hostname())
+	return u.Scheme == "http" && err == nil && (ip.IsLoopback() || ip.IsPrivate())
 }
 
 // HookClient returns the hook's client, or nil when no hook is configured.

@@ -44,3 +44,26 @@ func TestReadAndCheck(t *testing.T) {
 		}
 	}
 }
+
+// The hook's answer is not signed and decides what is signed: it must come
+// over https, or over http from an address an attacker on the internet
+// cannot sit in front of.
+func TestHookURLTransport(t *testing.T) {
+	const secret = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY="
+	for url, ok := range map[string]bool{
+		"https://app.example.com/hook":    true,
+		"http://127.0.0.1:3000/hook":      true,
+		"http://[::1]:3000/hook":          true,
+		"http://10.0.3.7/hook":            true,
+		"http://192.168.1.20:8080/hook":   true,
+		"http://app.example.com/hook":     false,
+		"http://203.0.113.9/hook":         false,
+		"http://localhost.example.com/h":  false,
+		"http://169.254.169.254/metadata": false,
+	} {
+		_, p := check(map[string]string{"AUTH_ALLOW_ANONYMOUS": "true", "UPLOAD_HOOK_URL": url, "UPLOAD_HOOK_SECRET": secret})
+		if got := !p.About("UPLOAD_HOOK_URL"); got != ok {
+			t.Errorf("%s: accepted %v, want %v (problems %q)", url, got, ok, p)
+		}
+	}
+}
