@@ -277,6 +277,14 @@ func (b *builder) loadFunctions() error {
 		}
 	}
 	b.fns = fns
+	// Routes given on the command line (-routes, -env) are the operator's
+	// input to the stack: refuse them here, with what to fix, rather than
+	// start functions that will refuse to run.
+	if b.cfg.FunctionEnv["UPLOAD_ROUTES"] != "" {
+		if _, problems := pageRoutes(fns); len(problems) > 0 {
+			return fmt.Errorf("the functions would refuse these upload routes (-routes or -env UPLOAD_ROUTES):\n  %s", strings.Join(problems, "\n  "))
+		}
+	}
 	return nil
 }
 

@@ -175,3 +175,17 @@ func TestEnvFileSourcesInAShell(t *testing.T) {
 		t.Errorf("removed another stack's env file: %v", err)
 	}
 }
+
+// Routes given to the stack (-routes, -env UPLOAD_ROUTES) that the
+// functions would refuse stop the stack at start, naming what to fix,
+// instead of starting functions that refuse to run.
+func TestStartRefusesRoutesTheFunctionsWould(t *testing.T) {
+	cfg := Config{OSSAddr: "127.0.0.1:0", STSAddr: "127.0.0.1:0", WebAddr: "127.0.0.1:0", SignAddr: "127.0.0.1:0",
+		STSFunctionAddr: "127.0.0.1:0", DataDir: t.TempDir(), SYAML: "../../s.yaml", Template: "../../template.yaml",
+		Output: io.Discard, Getenv: func(string) string { return "" },
+		FunctionEnv: map[string]string{"UPLOAD_ROUTES": `{"Avatar":{"allowedTypes":["image/png"]}}`}}
+	_, err := Start(context.Background(), cfg)
+	if err == nil || !strings.Contains(err.Error(), `UPLOAD_ROUTES: route "Avatar": the name must be`) {
+		t.Fatalf("Start: %v, want the route problem", err)
+	}
+}
