@@ -44,12 +44,15 @@ const (
 // base (UPLOAD_PREFIX, UPLOAD_MAX_BYTES, UPLOAD_ALLOWED_TYPES) bounds every
 // route: a route's maxBytes is at most UPLOAD_MAX_BYTES, and each of its
 // types must be allowed by UPLOAD_ALLOWED_TYPES, so those variables stay
-// the deployment's outer limits. When UPLOAD_ROUTES is unset, blank or {} the
+// the deployment's outer limits. When UPLOAD_ROUTES is unset, blank, null or {} the
 // result is Default(base). On any problem the result is Default(base) too;
 // the caller must not start (env.Err).
 func FromEnv(env *config.Env, base uploadrules.Rules) Set {
 	raw := env.String(EnvName, "")
-	if raw == "" {
+	if raw == "" || raw == "null" {
+		// null, like {} below, is "no routes": s.yaml's default (a brace
+		// inside ${env(...)} is not Serverless Devs syntax), so the
+		// variable is always sent and never empty.
 		return Default(base)
 	}
 	var problems []string

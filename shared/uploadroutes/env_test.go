@@ -28,7 +28,7 @@ func fromEnv(value string) (uploadroutes.Set, []string) {
 }
 
 func TestUnsetIsOneDefaultRouteFromTheRules(t *testing.T) {
-	for _, v := range []string{"", "  ", "{}", " { } "} {
+	for _, v := range []string{"", "  ", "{}", " { } ", "null", " null "} {
 		s, problems := fromEnv(v)
 		if len(problems) > 0 {
 			t.Fatalf("problems: %q", problems)

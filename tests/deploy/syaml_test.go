@@ -29,13 +29,13 @@ func contractRequiredEnv() map[string][]string {
 // read them with a default (OSS_ENDPOINT, OSS_UPLOAD_URL, STS_ENDPOINT:
 // shared/uploadpolicy, shared/stsvend, shared/verifier config) or treat
 // "unset" as "not used" (webhook, issuer/audience; one of the two auth
-// settings; routes: one route from UPLOAD_*; the pre-sign hook).
+// settings; the pre-sign hook).
 // Everything else the functions read must be set.
 var optionalEnv = []string{
 	"OSS_ENDPOINT", "OSS_UPLOAD_URL", "STS_ENDPOINT",
 	"AUTH_JWT_SECRET", "AUTH_JWKS_URL", "AUTH_ISSUER", "AUTH_AUDIENCE",
 	"WEBHOOK_URL", "WEBHOOK_SECRET",
-	"UPLOAD_ROUTES", "UPLOAD_HOOK_URL", "UPLOAD_HOOK_SECRET",
+	"UPLOAD_HOOK_URL", "UPLOAD_HOOK_SECRET",
 }
 
 // checkNoEmptyEnv refuses empty values: FC 3.0's documentation (Configure
