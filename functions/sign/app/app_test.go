@@ -6,7 +6,6 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -15,6 +14,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/config/configtest"
 )
 
 const jwtSecret = "sign-app-test-secret-0123456789abcdef-xyz"
@@ -143,9 +143,6 @@ func token(t *testing.T) string {
 	return tok
 }
 
-// problemLine is the one problems format: "VARIABLE: what to fix".
-var problemLine = regexp.MustCompile(`^[A-Z][A-Z0-9_]*: \S`)
-
 // A bad environment is refused with every problem, one line each in the
 // one format, and the secret's value in none.
 func TestSetupListsEveryProblem(t *testing.T) {
@@ -160,20 +157,10 @@ func TestSetupListsEveryProblem(t *testing.T) {
 	if err == nil || h != nil || logger == nil {
 		t.Fatalf("Setup = %v, %v, %v; want a refusal and a logger", h, logger, err)
 	}
-	lines := config.Lines(err)
-	var names []string
-	for _, l := range lines {
-		if !problemLine.MatchString(l) {
-			t.Errorf("line %q is not \"VARIABLE: what to fix\"", l)
-		}
-		names = append(names, l[:strings.Index(l, ":")])
-		if strings.Contains(l, short) {
-			t.Errorf("line %q echoes the secret", l)
-		}
-	}
+	names := configtest.Names(t, err, short)
 	for _, want := range []string{"OSS_BUCKET", "OSS_REGION", "UPLOAD_MAX_BYTES", "SIGNATURE_VERSION", "AUTH_JWT_SECRET", "CORS_ALLOWED_ORIGINS", "QUARANTINE_PREFIX"} {
 		if !slices.Contains(names, want) {
-			t.Errorf("no problem about %s in %q", want, lines)
+			t.Errorf("no problem about %s in %q", want, config.Lines(err))
 		}
 	}
 }

@@ -2,12 +2,10 @@ package app
 
 import (
 	"bytes"
-	"regexp"
 	"slices"
-	"strings"
 	"testing"
 
-	"github.com/ossupload/ossupload/shared/config"
+	"github.com/ossupload/ossupload/shared/config/configtest"
 )
 
 func getenv(env map[string]string) func(string) string {
@@ -25,8 +23,6 @@ func TestSetupBuildsTheHandler(t *testing.T) {
 		t.Fatalf("Setup = %v, %v, %v", h, logger, err)
 	}
 }
-
-var problemLine = regexp.MustCompile(`^[A-Z][A-Z0-9_]*: \S`)
 
 // verify refuses what sign and sts refuse (it once took OSS_BUCKET=x,
 // My_Bucket and OSS_REGION=hangzhou), in the same format, without echoing
@@ -49,16 +45,7 @@ func TestSetupListsEveryProblem(t *testing.T) {
 			if err == nil || h != nil || logger == nil {
 				t.Fatalf("Setup = %v, %v; want a refusal and a logger", err, logger)
 			}
-			var names []string
-			for _, l := range config.Lines(err) {
-				if !problemLine.MatchString(l) {
-					t.Errorf("line %q is not \"VARIABLE: what to fix\"", l)
-				}
-				if strings.Contains(l, secret) {
-					t.Errorf("line %q echoes the secret", l)
-				}
-				names = append(names, l[:strings.Index(l, ":")])
-			}
+			names := configtest.Names(t, err, secret)
 			slices.Sort(names)
 			slices.Sort(tc.want)
 			if !slices.Equal(names, tc.want) {
