@@ -2,15 +2,12 @@ package e2e
 
 import (
 	"bytes"
-	"encoding/base64"
 	"encoding/json"
 	"io"
 	"mime/multipart"
 	"net/http"
 	"net/textproto"
 	"net/url"
-	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,38 +23,7 @@ import (
 // origins not listed. Each row names the answer it must get.
 func TestHostileAPICalls(t *testing.T) {
 	s := startStack(t, "")
-	var dev struct {
-		JWTSecret string `json:"jwtSecret"`
-	}
-	b, err := os.ReadFile(filepath.Join(s.Data, "dev.json"))
-	if err != nil || json.Unmarshal(b, &dev) != nil || dev.JWTSecret == "" {
-		t.Fatalf("dev.json: %v", err)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(s.JWT, ".")[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	// token re-signs the stack's own token with one change: its claims,
-	// the signing method, or the alg its header names.
-	token := func(method jwt.SigningMethod, key any, alg string, change func(jwt.MapClaims)) string {
-		c := jwt.MapClaims{}
-		if err := json.Unmarshal(payload, &c); err != nil {
-			t.Fatal(err)
-		}
-		if change != nil {
-			change(c)
-		}
-		tok := jwt.NewWithClaims(method, c)
-		if alg != "" {
-			tok.Header["alg"] = alg
-		}
-		str, err := tok.SignedString(key)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return str
-	}
-	secret := []byte(dev.JWTSecret)
+	secret, token := stackTokens(t, s)
 	good := token(jwt.SigningMethodHS256, secret, "", nil)
 	sub := func(v any) string {
 		return token(jwt.SigningMethodHS256, secret, "", func(c jwt.MapClaims) { c["sub"] = v })

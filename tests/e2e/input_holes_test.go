@@ -1,11 +1,7 @@
 package e2e
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"net/http"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -17,31 +13,9 @@ import (
 // the demo page's sign-in called from another site.
 func TestInputHolesAreClosed(t *testing.T) {
 	s := startStack(t, "")
-	// The stack's own development secret, from its data folder, and the
-	// claims of the token it printed: each row changes one claim.
-	var dev struct {
-		JWTSecret string `json:"jwtSecret"`
-	}
-	b, err := os.ReadFile(filepath.Join(s.Data, "dev.json"))
-	if err != nil || json.Unmarshal(b, &dev) != nil || dev.JWTSecret == "" {
-		t.Fatalf("dev.json: %v", err)
-	}
-	payload, err := base64.RawURLEncoding.DecodeString(strings.Split(s.JWT, ".")[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	reissue := func(change func(jwt.MapClaims)) string {
-		c := jwt.MapClaims{}
-		if err := json.Unmarshal(payload, &c); err != nil {
-			t.Fatal(err)
-		}
-		change(c)
-		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString([]byte(dev.JWTSecret))
-		if err != nil {
-			t.Fatal(err)
-		}
-		return tok
-	}
+	// The stack's own token re-signed with one claim changed.
+	secret, token := stackTokens(t, s)
+	reissue := func(change func(jwt.MapClaims)) string { return token(jwt.SigningMethodHS256, secret, "", change) }
 	body := map[string]any{"filename": "a.png", "contentType": "image/png", "size": 10}
 	tokens := []struct {
 		name  string
