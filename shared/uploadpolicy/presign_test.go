@@ -283,23 +283,6 @@ func TestDeclaredSizeKey(t *testing.T) {
 // Target: within 2x of BenchmarkSign.
 func BenchmarkPresign(b *testing.B) {
 	f := newPresignFixture(b, nil, nil)
-	tok := "Bearer " + token(b, testUser)
 	body := `{"method":"PUT","key":"` + multipartTestKey + `","uploadId":"0004B9894A22E5B1888A1E29F823ABCD","partNumber":2}`
-	r, _ := http.NewRequest(http.MethodPost, "/presign", nil)
-	r.Header.Set("Authorization", tok)
-	r.Header.Set("Content-Type", "application/json")
-	r.Header.Set("Origin", testOrigin)
-	body0 := strings.NewReader(body)
-	w := &nopWriter{h: http.Header{}}
-	b.ReportAllocs()
-	for b.Loop() {
-		body0.Reset(body)
-		r.Body = noClose{body0}
-		clear(w.h)
-		f.logs.Reset()
-		f.handler.ServeHTTP(w, r)
-		if w.code != http.StatusOK && w.code != 0 {
-			b.Fatalf("status %d", w.code)
-		}
-	}
+	benchPost(b, f, f.handler, "/presign", body)
 }
