@@ -175,29 +175,8 @@ func TestFormUploadIsVerified(t *testing.T) {
 
 func TestSTSUploadWithGoSDKIsVerified(t *testing.T) {
 	s := startStack(t, "")
-	var creds struct {
-		AccessKeyID     string `json:"accessKeyId"`
-		AccessKeySecret string `json:"accessKeySecret"`
-		STSToken        string `json:"stsToken"`
-		Bucket          string `json:"bucket"`
-		Dir             string `json:"dir"`
-	}
-	if code := callJSON(t, "POST", s.Functions["sts"], s.JWT, map[string]any{}, &creds); code != http.StatusOK {
-		t.Fatalf("sts: HTTP %d", code)
-	}
-	if !strings.HasPrefix(creds.AccessKeyID, "STS.") || creds.Bucket != s.Bucket {
-		t.Fatalf("credentials = %+v", creds)
-	}
-	client, err := oss.New(s.OSS, creds.AccessKeyID, creds.AccessKeySecret, oss.SecurityToken(creds.STSToken),
-		oss.AuthVersion(oss.AuthV4), oss.Region(s.Region))
-	if err != nil {
-		t.Fatal(err)
-	}
-	bucket, err := client.Bucket(creds.Bucket)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := creds.Dir + "sdk/photo.png"
+	bucket, dir := stsBucket(t, s)
+	key := dir + "sdk/photo.png"
 	if err := bucket.PutObject(key, bytes.NewReader(realPNG(t)), oss.ContentType("image/png")); err != nil {
 		t.Fatal(err)
 	}

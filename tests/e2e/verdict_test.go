@@ -30,6 +30,9 @@ func stsBucket(t *testing.T, s *stack) (*oss.Bucket, string) {
 	if code := callJSON(t, "POST", s.Functions["sts"], s.JWT, map[string]any{}, &creds); code != http.StatusOK {
 		t.Fatalf("sts: HTTP %d", code)
 	}
+	if !strings.HasPrefix(creds.AccessKeyID, "STS.") || creds.Bucket != s.Bucket {
+		t.Fatalf("credentials = %+v", creds)
+	}
 	client, err := oss.New(s.OSS, creds.AccessKeyID, creds.AccessKeySecret, oss.SecurityToken(creds.STSToken),
 		oss.AuthVersion(oss.AuthV4), oss.Region(s.Region))
 	if err != nil {
